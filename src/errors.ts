@@ -1,0 +1,192 @@
+/**
+ * Every failure the bot knows how to explain. Each class carries a stable snake_case `code` (for logs and
+ * tests); `userMessageFor` turns any error into the one short line a Slack user sees, with the fix in it.
+ */
+import type { z } from 'zod';
+import type { ApiMessage } from './cloudflare/schema.js';
+
+export class BotError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Something the user typed (or a button value) that cannot be understood. `message` is shown verbatim. */
+export class InputError extends BotError {
+  constructor(message: string, code = 'bad_input') {
+    super(code, message);
+  }
+}
+
+/** The user or channel is not on the allow list, or the user may not write. */
+export class NotAllowedError extends BotError {
+  readonly reason: 'user' | 'channel' | 'write' | 'owner';
+  constructor(reason: NotAllowedError['reason']) {
+    super(`not_allowed_${reason}`, `not allowed (${reason})`);
+    this.reason = reason;
+  }
+}
+
+/** Where a Cloudflare request went: never the token, never the query values that could carry data. */
+export interface RequestContext {
+  method: string;
+  path: string;
+}
+
+/** Cloudflare answered with an HTTP error (after any retries). */
+export class CloudflareApiError extends BotError {
+  readonly status: number;
+  readonly errors: ApiMessage[];
+  readonly request: RequestContext;
+  /** Seconds Cloudflare asked us to wait (429 `retry-after`), when given. */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(status: number, errors: ApiMessage[], request: RequestContext, retryAfterSeconds?: number) {
+    const detail = errors.map((e) => `${e.code} ${e.message}`).join('; ') || 'no error detail';
+    super(codeForStatus(status), `Cloudflare ${request.method} ${request.path} → ${status}: ${detail}`);
+    this.status = status;
+    this.errors = errors;
+    this.request = request;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+function codeForStatus(status: number): string {
+  if (status === 401 || status === 403) return 'cloudflare_forbidden';
+  if (status === 404) return 'cloudflare_not_found';
+  if (status === 429) return 'cloudflare_rate_limited';
+  if (status >= 500) return 'cloudflare_unavailable';
+  return 'cloudflare_rejected';
+}
+
+/** The request never got an HTTP answer: refused, reset, timed out, DNS. */
+export class CloudflareNetworkError extends BotError {
+  readonly request: RequestContext;
+  constructor(request: RequestContext, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super('cloudflare_unreachable', `Cloudflare ${request.method} ${request.path} failed: ${why}`, { cause });
+    this.request = request;
+  }
+}
+
+/** The request worked but the answer did not match the schema (not JSON, or the wrong shape). */
+export class CloudflareSchemaError extends BotError {
+  readonly request: RequestContext;
+  readonly issues: z.core.$ZodIssue[];
+  constructor(request: RequestContext, issues: z.core.$ZodIssue[], detail?: string) {
+    const summary =
+      detail ??
+      issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+        .join('; ');
+    super(
+      'cloudflare_bad_response',
+      `Cloudflare ${request.method} ${request.path} sent an unexpected answer: ${summary}`,
+    );
+    this.request = request;
+    this.issues = issues;
+  }
+}
+
+/** The server returned the same page twice while we paged: stop rather than loop. */
+export class CloudflarePagingError extends BotError {
+  readonly request: RequestContext;
+  constructor(request: RequestContext, page: number) {
+    super('cloudflare_paging_loop', `Cloudflare ${request.method} ${request.path} returned page ${page} twice`);
+    this.request = request;
+  }
+}
+
+/** The bot's own Cloudflare budget cannot serve this request soon enough. */
+export class BudgetExhaustedError extends BotError {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    super('budget_exhausted', `Cloudflare request budget exhausted; next slot in ${retryAfterSeconds}s`);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** A Slack Web API call failed in a way the user should hear about (e.g. `not_in_channel`). */
+export class SlackPostError extends BotError {
+  readonly slackError: string;
+  constructor(slackError: string, cause?: unknown) {
+    super(`slack_${slackError}`, `Slack refused the post: ${slackError}`, { cause });
+    this.slackError = slackError;
+  }
+}
+
+export const EXAMPLE_JOB_ID = '182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e';
+const DASHBOARD = 'Cloudflare One → Email security → Investigation';
+
+function formatWait(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds) || seconds <= 0) return 'in a minute';
+  if (seconds < 90) return `in ${Math.ceil(seconds)} seconds`;
+  return `in ${Math.ceil(seconds / 60)} minutes`;
+}
+
+/**
+ * The one line a user sees for an error: short, and saying what to do. Texts that include user input
+ * must be escaped by the caller before they reach here (InputError messages are built escaped).
+ */
+export function userMessageFor(error: unknown): string {
+  if (error instanceof InputError) return error.message;
+  if (error instanceof NotAllowedError) {
+    switch (error.reason) {
+      case 'user':
+        return 'You are not allowed to use bulkjob. Ask your Slack admin to add you to BULKJOB_ALLOWED_USERS.';
+      case 'channel':
+        return 'bulkjob does not answer in this channel. Use it in a channel listed in BULKJOB_ALLOWED_CHANNELS.';
+      case 'write':
+        return 'Only users in BULKJOB_WRITE_USERS can cancel jobs. Ask one of them, or cancel it in the Cloudflare dashboard.';
+      case 'owner':
+        return 'Only the person who opened this view can use its buttons. Run `/bulkjob` yourself.';
+    }
+  }
+  if (error instanceof CloudflareApiError) {
+    const codes = new Set(error.errors.map((e) => e.code));
+    if (error.status === 404 || codes.has(7003)) {
+      return `Cloudflare has no such job in this account. Check the job ID, or run \`/bulkjob list\` to see recent jobs.`;
+    }
+    if (error.status === 401 || error.status === 403) {
+      const permission = error.request.method === 'POST' ? 'Cloud Email Security: Write' : 'Cloud Email Security: Read';
+      return `The Cloudflare API token was refused. Give the token the *${permission}* permission for this account (or check CLOUDFLARE_ACCOUNT_ID).`;
+    }
+    if (error.status === 429) {
+      return `Cloudflare is rate limiting this account. Try again ${formatWait(error.retryAfterSeconds)}.`;
+    }
+    if (error.status >= 500) {
+      return `Cloudflare is having trouble (HTTP ${error.status}). Try again in a minute, or check ${DASHBOARD}.`;
+    }
+    const first = error.errors[0];
+    return `Cloudflare rejected the request (HTTP ${error.status}${first ? `: ${escapeMrkdwn(first.message)}` : ''}).`;
+  }
+  if (error instanceof CloudflareNetworkError) {
+    return `Cloudflare could not be reached. Try again in a minute; if it persists, check the bot's network access.`;
+  }
+  if (error instanceof CloudflareSchemaError || error instanceof CloudflarePagingError) {
+    return `Cloudflare sent an answer bulkjob could not read. Try again; if it persists, check the job in ${DASHBOARD}.`;
+  }
+  if (error instanceof BudgetExhaustedError) {
+    return `bulkjob is pacing its Cloudflare requests to protect your team's rate limit. Try again ${formatWait(error.retryAfterSeconds)}.`;
+  }
+  if (error instanceof SlackPostError) {
+    if (error.slackError === 'not_in_channel' || error.slackError === 'channel_not_found') {
+      return 'bulkjob cannot post in this channel. Invite it with `/invite @bulkjob` (private channels need an invite), or use a public channel.';
+    }
+    if (error.slackError === 'is_archived') return 'This channel is archived; share to another channel.';
+    return `Slack refused the post (${escapeMrkdwn(error.slackError)}). Try again.`;
+  }
+  return 'Something went wrong in bulkjob. Try again; if it keeps happening, tell the bot’s admin.';
+}
+
+/**
+ * Escape text for Slack mrkdwn: `&`, `<` and `>` are the only control characters
+ * (https://docs.slack.dev/messaging/formatting-message-text#escaping). This is what keeps a typed
+ * `<!channel>` from pinging anyone.
+ */
+export function escapeMrkdwn(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}

@@ -1,0 +1,117 @@
+/**
+ * One `JobQuery` for everything a user can ask: parsed from `/bulkjob` command text, and carried in button
+ * values (Slack gives them back to us on click, so they are user input too and go through the same schema).
+ */
+import { z } from 'zod';
+import { IdSchema, KNOWN_STATUSES } from '../cloudflare/schema.js';
+import { EXAMPLE_JOB_ID, escapeMrkdwn, InputError } from '../errors.js';
+
+/** Filters a user may ask for: the statuses Cloudflare's schema lists. */
+export const StatusFilterSchema = z.enum(KNOWN_STATUSES);
+export type StatusFilter = z.infer<typeof StatusFilterSchema>;
+
+/** Highest page we let a query ask for: 100,000 messages at 10 a page, with room to spare. */
+const MAX_PAGE = 100_000;
+const PageSchema = z.number().int().min(1).max(MAX_PAGE);
+
+export const JobQuerySchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('help') }),
+  z.strictObject({ kind: z.literal('view'), jobId: IdSchema, status: StatusFilterSchema.optional(), page: PageSchema }),
+  z.strictObject({ kind: z.literal('list'), status: StatusFilterSchema.optional(), page: PageSchema }),
+  z.strictObject({ kind: z.literal('watch'), jobId: IdSchema }),
+]);
+export type JobQuery = z.infer<typeof JobQuerySchema>;
+export type ViewQuery = Extract<JobQuery, { kind: 'view' }>;
+export type ListQuery = Extract<JobQuery, { kind: 'list' }>;
+
+const UUID_PATTERN = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+/** How much of a user's bad input we echo back: enough to recognise it, never a wall of text. */
+const ECHO_LIMIT = 80;
+
+/** Echo user text back safely: trimmed, shortened, escaped, in code formatting. */
+export function echo(text: string): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  const short = oneLine.length > ECHO_LIMIT ? `${oneLine.slice(0, ECHO_LIMIT - 1)}…` : oneLine;
+  // Backticks would end the code span early; a lookalike keeps the echo readable.
+  return `\`${escapeMrkdwn(short).replaceAll('`', 'ˋ')}\``;
+}
+
+export const VALID_STATUS_WORDS = KNOWN_STATUSES.map((s) => s.toLowerCase());
+
+function parseStatus(word: string): StatusFilter {
+  const upper = word.toUpperCase();
+  const parsed = StatusFilterSchema.safeParse(upper);
+  if (parsed.success) return parsed.data;
+  throw new InputError(
+    `${echo(word)} is not a status. Use one of: ${VALID_STATUS_WORDS.join(', ')} (e.g. \`/bulkjob ${EXAMPLE_JOB_ID} failed\`).`,
+    'bad_status',
+  );
+}
+
+/**
+ * Find the one job id in `text` (a bare UUID, or a pasted URL or sentence containing one). Slack wraps
+ * links as `<url|label>`, which can repeat the id: the same id twice still counts as one.
+ */
+export function extractJobId(text: string): string {
+  const ids = new Set((text.match(UUID_PATTERN) ?? []).map((id) => id.toLowerCase()));
+  if (ids.size === 1) return [...ids][0]!;
+  if (ids.size > 1) {
+    throw new InputError(`That text contains ${ids.size} job IDs; give one job at a time.`, 'bad_job_id');
+  }
+  throw new InputError(
+    `${echo(text)} is not a job ID; a job ID looks like ${EXAMPLE_JOB_ID}. Run \`/bulkjob list\` to see recent jobs.`,
+    'bad_job_id',
+  );
+}
+
+/**
+ * Parse the text after `/bulkjob`. Keywords are case-insensitive. Grammar (DESIGN §4):
+ * `` | `help` | `list [status]` | `watch <job>` | `<job> [status]`.
+ */
+export function parseCommandText(raw: string): JobQuery {
+  const text = raw.trim();
+  const words = text.split(/\s+/).filter(Boolean);
+  const first = words[0]?.toLowerCase();
+  if (first === undefined || first === 'help' || first === '?') return { kind: 'help' };
+  if (first === 'list') {
+    if (words.length > 2) throw new InputError('Usage: `/bulkjob list [status]`, e.g. `/bulkjob list processing`.');
+    const status = words[1] === undefined ? undefined : parseStatus(words[1]);
+    return status === undefined ? { kind: 'list', page: 1 } : { kind: 'list', status, page: 1 };
+  }
+  if (first === 'watch') {
+    const rest = text.slice(words[0]!.length).trim();
+    if (!rest) throw new InputError(`Usage: \`/bulkjob watch <job ID>\`, e.g. \`/bulkjob watch ${EXAMPLE_JOB_ID}\`.`);
+    return { kind: 'watch', jobId: extractJobId(rest) };
+  }
+  // `<job> [status]`: the job is whatever contains the id; a lone trailing word that holds no id is a status.
+  const last = words[words.length - 1]!;
+  let status: StatusFilter | undefined;
+  let jobText = text;
+  if (words.length > 1 && !new RegExp(UUID_PATTERN.source, 'i').test(last)) {
+    jobText = text.slice(0, text.length - last.length).trim();
+    if (new RegExp(UUID_PATTERN.source, 'i').test(jobText)) status = parseStatus(last);
+  }
+  const jobId = extractJobId(jobText);
+  return status === undefined ? { kind: 'view', jobId, page: 1 } : { kind: 'view', jobId, status, page: 1 };
+}
+
+/** Encode a query for a button `value` (≤ 2000 characters; ours are under 120). */
+export function encodeQuery(query: JobQuery): string {
+  return JSON.stringify(query);
+}
+
+/** Decode a button `value`: it comes back from Slack as user input, so it is validated like command text. */
+export function decodeQuery(value: string | undefined): JobQuery {
+  if (value === undefined) throw new InputError('That button carried no state. Run `/bulkjob` again.', 'bad_value');
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw new InputError('That button is from an older version of bulkjob. Run `/bulkjob` again.', 'bad_value');
+  }
+  const parsed = JobQuerySchema.safeParse(json);
+  if (!parsed.success) {
+    throw new InputError('That button is from an older version of bulkjob. Run `/bulkjob` again.', 'bad_value');
+  }
+  return parsed.data;
+}
