@@ -3,7 +3,6 @@
  * every problem is reported, one line per variable, and no secret value is ever echoed.
  */
 import { z } from 'zod';
-import { AccountIdSchema } from './cloudflare/schema.js';
 
 export const DEFAULT_CLOUDFLARE_BASE_URL = 'https://api.cloudflare.com/client/v4';
 
@@ -86,9 +85,7 @@ export const EnvSchema = z.object({
   PORT: intInRange(1, 65535, 3000),
   CLOUDFLARE_ACCOUNT_ID: z.preprocess(
     blankToUndefined,
-    z
-      .string({ error: 'is required (the Cloudflare account ID)' })
-      .pipe(AccountIdSchema.max(32, 'must be at most 32 characters')),
+    z.string({ error: 'is required (the Cloudflare account ID)' }).max(32, 'must be at most 32 characters'),
   ),
   CLOUDFLARE_API_TOKEN: optionalString,
   CLOUDFLARE_EMAIL: optionalString,

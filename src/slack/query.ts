@@ -87,9 +87,14 @@ export function parseCommandText(raw: string): JobQuery {
   const last = words[words.length - 1]!;
   let status: StatusFilter | undefined;
   let jobText = text;
-  if (words.length > 1 && !new RegExp(UUID_PATTERN.source, 'i').test(last)) {
-    jobText = text.slice(0, text.length - last.length).trim();
-    if (new RegExp(UUID_PATTERN.source, 'i').test(jobText)) status = parseStatus(last);
+  const hasId = (s: string) => new RegExp(UUID_PATTERN.source, 'i').test(s);
+  if (words.length > 1 && !hasId(last)) {
+    const head = text.slice(0, text.length - last.length).trim();
+    // Only a word after a job id is a status; otherwise the whole text is echoed as the bad job id.
+    if (hasId(head)) {
+      jobText = head;
+      status = parseStatus(last);
+    }
   }
   const jobId = extractJobId(jobText);
   return status === undefined ? { kind: 'view', jobId, page: 1 } : { kind: 'view', jobId, status, page: 1 };
