@@ -1,0 +1,425 @@
+/**
+ * The embedded SQLite store (DESIGN §5 `BULKJOB_DATA_DIR`): shared cards and the watches that refresh them,
+ * so watches survive a restart and several instances can share one file. Schema: see `migrations.ts`;
+ * contract and the watch / notice protocols: see `Store` in `types.ts`.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { type Logger, scrub } from '../logger.js';
+import { migrate, readSchemaVersion } from './migrations.js';
+import { StoreError } from './store-error.js';
+import type {
+  Card,
+  EndedWatchState,
+  NoticeState,
+  SaveCardInput,
+  StartWatchInput,
+  Store,
+  StoreDescription,
+  Watch,
+  WatchState,
+} from './types.js';
+
+export type {
+  Card,
+  EndedWatchState,
+  NoticeState,
+  SaveCardInput,
+  StartWatchInput,
+  Store,
+  StoreDescription,
+  Watch,
+  WatchState,
+} from './types.js';
+
+export const DATABASE_FILE = 'bulkjob.sqlite';
+/** Pass as `dataDir` for a private, throw-away database (unit tests). */
+export const IN_MEMORY = ':memory:';
+/** How long a write waits for another instance's write lock before failing with SQLITE_BUSY. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+/** `last_error` is for humans reading logs and tables; a Cloudflare error body can be long. */
+const MAX_ERROR_LENGTH = 500;
+
+export interface OpenStoreOptions {
+  /** Directory for `bulkjob.sqlite`, created if missing; or `IN_MEMORY`. */
+  dataDir: string;
+  /** The clock for every default `now`/`at`; tests inject one. */
+  now?: () => Date;
+  logger?: Pick<Logger, 'info'>;
+  busyTimeoutMs?: number;
+}
+
+/** Opens (creating and migrating as needed) the store. Throws `StoreError` for a database from a newer bulkjob. */
+export function openStore(options: OpenStoreOptions): Store {
+  const inMemory = options.dataDir === IN_MEMORY;
+  if (!inMemory) mkdirSync(options.dataDir, { recursive: true });
+  const path = inMemory ? IN_MEMORY : join(options.dataDir, DATABASE_FILE);
+  const db = new Database(path);
+  try {
+    // busy_timeout first: switching to WAL needs a lock another instance may hold.
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    const { from, to } = migrate(db, undefined, options.logger);
+    options.logger?.info({ path, schemaVersion: to, migratedFrom: from }, 'store opened');
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new SqliteStore(db, options.now ?? (() => new Date()));
+}
+
+interface CardRow {
+  id: number;
+  channel: string;
+  ts: string;
+  job_id: string;
+  shared_by: string;
+  shared_at: number;
+  updated_at: number;
+  last_render_hash: string | null;
+  last_job_status: string | null;
+  cancelled_by: string | null;
+  cancelled_at: number | null;
+  lost_at: number | null;
+}
+
+interface WatchRow {
+  id: number;
+  card_id: number;
+  state: string;
+  started_by: string;
+  started_at: number;
+  interval_ms: number;
+  expires_at: number;
+  next_run_at: number;
+  ended_at: number | null;
+  stopped_by: string | null;
+  notice_state: string;
+  notice_started_at: number | null;
+  notice_ts: string | null;
+  failure_count: number;
+  last_error: string | null;
+  lease_owner: string | null;
+  lease_until: number | null;
+}
+
+type Params = Record<string, string | number | null>;
+
+const dateOrNull = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+
+function toCard(row: CardRow): Card {
+  return {
+    id: row.id,
+    channel: row.channel,
+    ts: row.ts,
+    jobId: row.job_id,
+    sharedBy: row.shared_by,
+    sharedAt: new Date(row.shared_at),
+    updatedAt: new Date(row.updated_at),
+    lastRenderHash: row.last_render_hash,
+    lastJobStatus: row.last_job_status,
+    cancelledBy: row.cancelled_by,
+    cancelledAt: dateOrNull(row.cancelled_at),
+    lostAt: dateOrNull(row.lost_at),
+  };
+}
+
+function toWatch(row: WatchRow): Watch {
+  return {
+    id: row.id,
+    cardId: row.card_id,
+    // The CHECK constraints guarantee both values.
+    state: row.state as WatchState,
+    startedBy: row.started_by,
+    startedAt: new Date(row.started_at),
+    intervalMs: row.interval_ms,
+    expiresAt: new Date(row.expires_at),
+    nextRunAt: new Date(row.next_run_at),
+    endedAt: dateOrNull(row.ended_at),
+    stoppedBy: row.stopped_by,
+    noticeState: row.notice_state as NoticeState,
+    noticeStartedAt: dateOrNull(row.notice_started_at),
+    noticeTs: row.notice_ts,
+    failureCount: row.failure_count,
+    lastError: row.last_error,
+    leaseOwner: row.lease_owner,
+    leaseUntil: dateOrNull(row.lease_until),
+  };
+}
+
+/** Every statement, prepared once per connection. */
+function prepareStatements(db: Database.Database) {
+  const cardQuery = (sql: string) => db.prepare<Params, CardRow>(sql);
+  const watchQuery = (sql: string) => db.prepare<Params, WatchRow>(sql);
+  const write = (sql: string) => db.prepare<Params>(sql);
+  const ACTIVE_ENDS = `state = @state, ended_at = @at, lease_owner = NULL, lease_until = NULL`;
+  return {
+    insertCard: write(
+      `INSERT INTO cards (channel, ts, job_id, shared_by, shared_at, updated_at)
+       VALUES (@channel, @ts, @jobId, @sharedBy, @sharedAt, @sharedAt)
+       ON CONFLICT (channel, ts) DO NOTHING`,
+    ),
+    cardByMessage: cardQuery(`SELECT * FROM cards WHERE channel = @channel AND ts = @ts`),
+    cardById: cardQuery(`SELECT * FROM cards WHERE id = @id`),
+    cardToAdopt: cardQuery(
+      `SELECT c.* FROM cards c
+       WHERE c.channel = @channel AND c.job_id = @jobId AND c.lost_at IS NULL
+       ORDER BY EXISTS (SELECT 1 FROM watches w WHERE w.card_id = c.id AND w.state = 'active') DESC,
+                c.shared_at DESC, c.id DESC
+       LIMIT 1`,
+    ),
+    markRendered: write(
+      `UPDATE cards SET last_render_hash = @hash, last_job_status = @status, updated_at = @at WHERE id = @id`,
+    ),
+    markCancelled: write(
+      `UPDATE cards SET cancelled_by = @userId, cancelled_at = @at, updated_at = @at
+       WHERE id = @id AND cancelled_by IS NULL`,
+    ),
+    markLost: write(`UPDATE cards SET lost_at = @at, updated_at = @at WHERE id = @id AND lost_at IS NULL`),
+    endWatchesOfCard: write(`UPDATE watches SET ${ACTIVE_ENDS} WHERE card_id = @cardId AND state = 'active'`),
+
+    insertWatch: watchQuery(
+      `INSERT INTO watches (card_id, state, started_by, started_at, interval_ms, expires_at, next_run_at)
+       VALUES (@cardId, 'active', @startedBy, @startedAt, @intervalMs, @expiresAt, @nextRunAt)
+       RETURNING *`,
+    ),
+    stopWatch: watchQuery(
+      `UPDATE watches SET ${ACTIVE_ENDS}, stopped_by = @userId
+       WHERE card_id = @cardId AND state = 'active' RETURNING *`,
+    ),
+    watchById: watchQuery(`SELECT * FROM watches WHERE id = @id`),
+    activeWatchOfCard: watchQuery(`SELECT * FROM watches WHERE card_id = @cardId AND state = 'active'`),
+    latestWatchOfCard: watchQuery(`SELECT * FROM watches WHERE card_id = @cardId ORDER BY id DESC LIMIT 1`),
+    dueWatches: watchQuery(
+      `SELECT * FROM watches
+       WHERE state = 'active' AND next_run_at <= @now AND (lease_until IS NULL OR lease_until <= @now)
+       ORDER BY next_run_at, id LIMIT @limit`,
+    ),
+    activeWatches: watchQuery(`SELECT * FROM watches WHERE state = 'active' ORDER BY next_run_at, id`),
+    countActive: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM watches WHERE state = 'active'`),
+    claim: write(
+      `UPDATE watches SET lease_owner = @owner, lease_until = @until
+       WHERE id = @id AND state = 'active' AND next_run_at <= @now
+         AND (lease_until IS NULL OR lease_until <= @now)`,
+    ),
+    renew: write(
+      `UPDATE watches SET lease_until = @until WHERE id = @id AND state = 'active' AND lease_owner = @owner`,
+    ),
+    scheduleNext: write(
+      `UPDATE watches SET next_run_at = @nextRunAt, lease_owner = NULL, lease_until = NULL
+       WHERE id = @id AND state = 'active' AND lease_owner = @owner`,
+    ),
+    release: write(
+      `UPDATE watches SET lease_owner = NULL, lease_until = NULL
+       WHERE id = @id AND state = 'active' AND lease_owner = @owner`,
+    ),
+    finish: write(`UPDATE watches SET ${ACTIVE_ENDS} WHERE id = @id AND state = 'active'`),
+    recordError: db.prepare<Params, { failure_count: number }>(
+      `UPDATE watches SET failure_count = failure_count + 1, last_error = @message WHERE id = @id
+       RETURNING failure_count`,
+    ),
+    clearError: write(`UPDATE watches SET failure_count = 0, last_error = NULL WHERE id = @id`),
+
+    beginNotice: write(
+      `UPDATE watches SET notice_state = 'posting', notice_started_at = @at WHERE id = @id AND notice_state = 'none'`,
+    ),
+    completeNotice: write(
+      `UPDATE watches SET notice_state = 'posted', notice_ts = @noticeTs WHERE id = @id AND notice_state = 'posting'`,
+    ),
+    abandonNotice: write(
+      `UPDATE watches SET notice_state = 'none', notice_started_at = NULL WHERE id = @id AND notice_state = 'posting'`,
+    ),
+    stuckNotices: watchQuery(
+      `SELECT * FROM watches WHERE notice_state = 'posting' AND notice_started_at <= @olderThan
+       ORDER BY notice_started_at, id`,
+    ),
+    reclaimNotice: write(
+      `UPDATE watches SET notice_started_at = @now
+       WHERE id = @id AND notice_state = 'posting' AND notice_started_at <= @olderThan`,
+    ),
+  };
+}
+
+const ENDED_STATES: ReadonlySet<string> = new Set<EndedWatchState>(['finished', 'stopped', 'expired', 'lost']);
+
+class SqliteStore implements Store {
+  readonly #db: Database.Database;
+  readonly #now: () => Date;
+  readonly #sql: ReturnType<typeof prepareStatements>;
+
+  constructor(db: Database.Database, now: () => Date) {
+    this.#db = db;
+    this.#now = now;
+    this.#sql = prepareStatements(db);
+  }
+
+  saveCard(input: SaveCardInput): Card {
+    const params = { ...input, sharedAt: input.sharedAt.getTime() };
+    this.#sql.insertCard.run(params);
+    return this.findCard(input.channel, input.ts)!;
+  }
+
+  findCard(channel: string, ts: string): Card | undefined {
+    const row = this.#sql.cardByMessage.get({ channel, ts });
+    return row && toCard(row);
+  }
+
+  findCardById(cardId: number): Card | undefined {
+    const row = this.#sql.cardById.get({ id: cardId });
+    return row && toCard(row);
+  }
+
+  findActiveCardForJob(channel: string, jobId: string): Card | undefined {
+    const row = this.#sql.cardToAdopt.get({ channel, jobId });
+    return row && toCard(row);
+  }
+
+  markCardRendered(cardId: number, renderHash: string, jobStatus: string, at = this.#now()): boolean {
+    return this.#changed(this.#sql.markRendered.run({ id: cardId, hash: renderHash, status: jobStatus, at: +at }));
+  }
+
+  markCardCancelled(cardId: number, userId: string, at = this.#now()): boolean {
+    return this.#changed(this.#sql.markCancelled.run({ id: cardId, userId, at: +at }));
+  }
+
+  markCardLost(cardId: number, at = this.#now()): boolean {
+    return this.#db.transaction(() => {
+      const changed = this.#changed(this.#sql.markLost.run({ id: cardId, at: +at }));
+      this.#sql.endWatchesOfCard.run({ cardId, state: 'lost', at: +at });
+      return changed;
+    })();
+  }
+
+  startWatch(input: StartWatchInput): Watch {
+    const now = input.now ?? this.#now();
+    // IMMEDIATE: the check and the insert happen under one write lock, so two instances cannot both insert.
+    return this.#db
+      .transaction(() => {
+        const card = this.findCardById(input.cardId);
+        if (!card) throw new StoreError('store_card_not_found', `No card with id ${input.cardId}`);
+        if (card.lostAt) throw new StoreError('store_card_lost', `Card ${card.id} can no longer be edited`);
+        const active = this.findActiveWatch(input.cardId);
+        if (active) return active;
+        const row = this.#sql.insertWatch.get({
+          cardId: input.cardId,
+          startedBy: input.startedBy,
+          startedAt: +now,
+          intervalMs: input.intervalMs,
+          expiresAt: +input.expiresAt,
+          nextRunAt: +now + input.intervalMs,
+        });
+        return toWatch(row!);
+      })
+      .immediate();
+  }
+
+  stopWatch(cardId: number, userId: string, at = this.#now()): Watch | undefined {
+    const row = this.#sql.stopWatch.get({ cardId, userId, state: 'stopped', at: +at });
+    return row && toWatch(row);
+  }
+
+  findWatch(watchId: number): Watch | undefined {
+    const row = this.#sql.watchById.get({ id: watchId });
+    return row && toWatch(row);
+  }
+
+  findActiveWatch(cardId: number): Watch | undefined {
+    const row = this.#sql.activeWatchOfCard.get({ cardId });
+    return row && toWatch(row);
+  }
+
+  findLatestWatch(cardId: number): Watch | undefined {
+    const row = this.#sql.latestWatchOfCard.get({ cardId });
+    return row && toWatch(row);
+  }
+
+  listDueWatches(now: Date, limit: number): Watch[] {
+    return this.#sql.dueWatches.all({ now: +now, limit }).map(toWatch);
+  }
+
+  listActiveWatches(): Watch[] {
+    return this.#sql.activeWatches.all({}).map(toWatch);
+  }
+
+  countActiveWatches(): number {
+    return this.#sql.countActive.get()?.n ?? 0;
+  }
+
+  claimWatch(watchId: number, owner: string, leaseMs: number, now = this.#now()): boolean {
+    return this.#changed(this.#sql.claim.run({ id: watchId, owner, now: +now, until: +now + leaseMs }));
+  }
+
+  renewLease(watchId: number, owner: string, leaseMs: number, now = this.#now()): boolean {
+    return this.#changed(this.#sql.renew.run({ id: watchId, owner, until: +now + leaseMs }));
+  }
+
+  scheduleNext(watchId: number, owner: string, nextRunAt: Date): boolean {
+    return this.#changed(this.#sql.scheduleNext.run({ id: watchId, owner, nextRunAt: +nextRunAt }));
+  }
+
+  releaseWatch(watchId: number, owner: string): boolean {
+    return this.#changed(this.#sql.release.run({ id: watchId, owner }));
+  }
+
+  finishWatch(watchId: number, state: EndedWatchState, at = this.#now()): boolean {
+    if (!ENDED_STATES.has(state)) throw new TypeError(`finishWatch: '${state}' is not an ended watch state`);
+    return this.#changed(this.#sql.finish.run({ id: watchId, state, at: +at }));
+  }
+
+  recordWatchError(watchId: number, message: string): number {
+    // The store is not a log, but the same rule holds: no tokens or recipient addresses at rest.
+    const clean = scrub(message).slice(0, MAX_ERROR_LENGTH);
+    return this.#sql.recordError.get({ id: watchId, message: clean })?.failure_count ?? 0;
+  }
+
+  clearWatchError(watchId: number): void {
+    this.#sql.clearError.run({ id: watchId });
+  }
+
+  beginNotice(watchId: number, at = this.#now()): boolean {
+    return this.#changed(this.#sql.beginNotice.run({ id: watchId, at: +at }));
+  }
+
+  completeNotice(watchId: number, noticeTs: string): boolean {
+    return this.#changed(this.#sql.completeNotice.run({ id: watchId, noticeTs }));
+  }
+
+  abandonNotice(watchId: number): boolean {
+    return this.#changed(this.#sql.abandonNotice.run({ id: watchId }));
+  }
+
+  listStuckNotices(olderThan: Date): Watch[] {
+    return this.#sql.stuckNotices.all({ olderThan: +olderThan }).map(toWatch);
+  }
+
+  reclaimNotice(watchId: number, olderThan: Date, now = this.#now()): boolean {
+    return this.#changed(this.#sql.reclaimNotice.run({ id: watchId, olderThan: +olderThan, now: +now }));
+  }
+
+  describe(): StoreDescription {
+    return {
+      path: this.#db.name,
+      schemaVersion: readSchemaVersion(this.#db),
+      journalMode: String(this.#db.pragma('journal_mode', { simple: true })),
+      foreignKeys: this.#db.pragma('foreign_keys', { simple: true }) === 1,
+      busyTimeoutMs: Number(this.#db.pragma('busy_timeout', { simple: true })),
+    };
+  }
+
+  close(): void {
+    if (!this.#db.open) return;
+    try {
+      // Fold the WAL back into the main file so a copy of bulkjob.sqlite alone is complete.
+      if (!this.#db.memory) this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.#db.close();
+    }
+  }
+
+  #changed(result: Database.RunResult): boolean {
+    return result.changes > 0;
+  }
+}

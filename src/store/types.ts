@@ -1,0 +1,170 @@
+/**
+ * The records the embedded store keeps (DESIGN §4 Share, Watch, Cancel) and the `Store` contract. Times
+ * are `Date`s here and integer milliseconds since the epoch in SQLite.
+ */
+
+/**
+ * Why a watch is no longer refreshed, or `active` while it is. `finished`: the job reached a terminal
+ * state; `stopped`: a user pressed Stop watching; `expired`: the maximum watch time passed; `lost`: the
+ * card can no longer be edited (message deleted, channel archived, bot removed).
+ */
+export const WATCH_STATES = ['active', 'finished', 'stopped', 'expired', 'lost'] as const;
+export type WatchState = (typeof WATCH_STATES)[number];
+export type EndedWatchState = Exclude<WatchState, 'active'>;
+
+/**
+ * The completion notice in the card's thread: `none` → `posting` (this instance is about to call
+ * chat.postMessage) → `posted` (Slack answered with `noticeTs`).
+ */
+export const NOTICE_STATES = ['none', 'posting', 'posted'] as const;
+export type NoticeState = (typeof NOTICE_STATES)[number];
+
+/** A status card the bot posted into a channel with chat.postMessage (by Share or Watch). */
+export interface Card {
+  id: number;
+  channel: string;
+  /** The Slack message ts; `channel` + `ts` is what chat.update needs, and is unique. */
+  ts: string;
+  jobId: string;
+  sharedBy: string;
+  sharedAt: Date;
+  updatedAt: Date;
+  /** Hash of the blocks last sent, so the card is edited only when something changed. */
+  lastRenderHash: string | null;
+  lastJobStatus: string | null;
+  cancelledBy: string | null;
+  cancelledAt: Date | null;
+  /** Set once the message cannot be edited any more; a lost card is never adopted. */
+  lostAt: Date | null;
+}
+
+/** A watch refreshes one card until the job ends; at most one watch per card is `active`. */
+export interface Watch {
+  id: number;
+  cardId: number;
+  state: WatchState;
+  startedBy: string;
+  startedAt: Date;
+  intervalMs: number;
+  expiresAt: Date;
+  nextRunAt: Date;
+  /** When the watch left `active`. */
+  endedAt: Date | null;
+  stoppedBy: string | null;
+  noticeState: NoticeState;
+  /** When the current `posting` attempt began (for crash recovery). */
+  noticeStartedAt: Date | null;
+  noticeTs: string | null;
+  /** Failed refreshes in a row; reset by `clearWatchError`. */
+  failureCount: number;
+  lastError: string | null;
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+}
+
+export interface SaveCardInput {
+  channel: string;
+  ts: string;
+  jobId: string;
+  sharedBy: string;
+  sharedAt: Date;
+}
+
+export interface StartWatchInput {
+  cardId: number;
+  startedBy: string;
+  intervalMs: number;
+  expiresAt: Date;
+  /** Defaults to the store's clock. The first refresh is due at `now + intervalMs`. */
+  now?: Date;
+}
+
+/** What `describe()` reports, for start-up logs and tests. */
+export interface StoreDescription {
+  /** The database file, or `:memory:`. */
+  path: string;
+  schemaVersion: number;
+  journalMode: string;
+  foreignKeys: boolean;
+  busyTimeoutMs: number;
+}
+
+/**
+ * The embedded store. Every method is synchronous and each one is atomic: methods that return `boolean`
+ * are compare-and-set transitions that return `false` when the row was not in the expected state (someone
+ * else won, or it already happened), so several app instances can share one database file.
+ *
+ * Watch loop, per instance (`owner` is a per-process id):
+ * 1. `listDueWatches(now, n)`; for each, `claimWatch(id, owner, leaseMs)` — skip it on `false`.
+ * 2. Refresh the card; compare the render hash with `card.lastRenderHash`, chat.update only if it
+ *    changed, then `markCardRendered`.
+ * 3. Not terminal: `scheduleNext(id, owner, next)` (also releases the lease; `false` = the lease was lost
+ *    or the watch was stopped meanwhile, so do nothing more). On error: `recordWatchError`, back off via
+ *    `scheduleNext`; on success `clearWatchError`.
+ * 4. Terminal (or past `expiresAt`): post the notice (below), then `finishWatch(id, 'finished' | 'expired')`.
+ *    A crash before `finishWatch` leaves the watch active; its lease expires and another run resumes it.
+ *
+ * Exactly-once completion notice:
+ * - `beginNotice(id)` → `true` for exactly one caller (`none` → `posting`), recorded *before* posting.
+ * - Post the reply in the card's thread with a marker that names the watch; then `completeNotice(id, ts)`.
+ * - If Slack definitely refused the post (nothing was posted), `abandonNotice(id)` returns it to `none`.
+ * - A crash between `beginNotice` and `completeNotice` leaves `posting`: the post may or may not exist.
+ *   A sweeper calls `listStuckNotices(olderThan)`, takes each with `reclaimNotice(id, olderThan)` (only one
+ *   instance wins), reads the thread (conversations.replies) for the marker: found → `completeNotice(id,
+ *   thatTs)`; not found → post it, then `completeNotice`. `olderThan` must exceed the longest a post can
+ *   take, so a live poster is never raced.
+ */
+export interface Store {
+  // Cards
+  /** Records a card; saving the same `channel` + `ts` again returns the existing card unchanged. */
+  saveCard(input: SaveCardInput): Card;
+  findCard(channel: string, ts: string): Card | undefined;
+  findCardById(cardId: number): Card | undefined;
+  /**
+   * The card to adopt instead of posting a duplicate: the newest card for the job in the channel that is
+   * not lost, preferring one with an active watch.
+   */
+  findActiveCardForJob(channel: string, jobId: string): Card | undefined;
+  markCardRendered(cardId: number, renderHash: string, jobStatus: string, at?: Date): boolean;
+  markCardCancelled(cardId: number, userId: string, at?: Date): boolean;
+  /** The message is gone or cannot be edited: the card is never adopted again and its active watch ends as `lost`. */
+  markCardLost(cardId: number, at?: Date): boolean;
+
+  // Watches
+  /** Starts watching a card; an active watch on the card is returned as is. Throws `StoreError` for a missing or lost card. */
+  startWatch(input: StartWatchInput): Watch;
+  /** Ends the card's active watch as `stopped`; `undefined` when there was none. */
+  stopWatch(cardId: number, userId: string, at?: Date): Watch | undefined;
+  findWatch(watchId: number): Watch | undefined;
+  findActiveWatch(cardId: number): Watch | undefined;
+  /** The card's most recent watch in any state (to show how the last watch ended). */
+  findLatestWatch(cardId: number): Watch | undefined;
+  /** Active watches whose `nextRunAt` ≤ `now` and whose lease is free or expired, soonest first. */
+  listDueWatches(now: Date, limit: number): Watch[];
+  listActiveWatches(): Watch[];
+  countActiveWatches(): number;
+  /** Takes the lease if the watch is active, due and unleased (or its lease expired). Only one caller wins. */
+  claimWatch(watchId: number, owner: string, leaseMs: number, now?: Date): boolean;
+  /** Extends a lease `owner` still holds (for a slow refresh). */
+  renewLease(watchId: number, owner: string, leaseMs: number, now?: Date): boolean;
+  /** Sets the next refresh and releases `owner`'s lease. `false` if the lease was lost or the watch ended. */
+  scheduleNext(watchId: number, owner: string, nextRunAt: Date): boolean;
+  /** Releases `owner`'s lease without changing the schedule. */
+  releaseWatch(watchId: number, owner: string): boolean;
+  /** Ends an active watch (first end wins) and clears its lease. */
+  finishWatch(watchId: number, state: EndedWatchState, at?: Date): boolean;
+  /** Counts a failed refresh and keeps the (scrubbed, truncated) message; returns the failures in a row. */
+  recordWatchError(watchId: number, message: string): number;
+  clearWatchError(watchId: number): void;
+
+  // Completion notice (see above)
+  beginNotice(watchId: number, at?: Date): boolean;
+  completeNotice(watchId: number, noticeTs: string): boolean;
+  abandonNotice(watchId: number): boolean;
+  listStuckNotices(olderThan: Date): Watch[];
+  reclaimNotice(watchId: number, olderThan: Date, now?: Date): boolean;
+
+  describe(): StoreDescription;
+  /** Checkpoints the WAL into the database file and closes; calling it again does nothing. */
+  close(): void;
+}

@@ -1,0 +1,477 @@
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS, type Migration, migrate } from '../../src/store/migrations.js';
+import { DATABASE_FILE, IN_MEMORY, type OpenStoreOptions, openStore } from '../../src/store/store.js';
+import { StoreError } from '../../src/store/store-error.js';
+import type { Card, Store } from '../../src/store/types.js';
+
+const T0 = Date.parse('2025-06-01T12:00:00Z');
+const JOB = '182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e';
+const OTHER_JOB = '0f8fad5b-d9cb-469f-a165-70867728950e';
+const SEC = 1_000;
+
+let dir: string;
+let clock: number;
+const opened: Store[] = [];
+
+function open(options: Partial<OpenStoreOptions> = {}): Store {
+  const store = openStore({ dataDir: dir, now: () => new Date(clock), ...options });
+  opened.push(store);
+  return store;
+}
+
+function saveCard(store: Store, overrides: Partial<Parameters<Store['saveCard']>[0]> = {}): Card {
+  return store.saveCard({
+    channel: 'C1',
+    ts: '1700000000.000100',
+    jobId: JOB,
+    sharedBy: 'U1',
+    sharedAt: new Date(clock),
+    ...overrides,
+  });
+}
+
+function watchCard(store: Store, card: Card, intervalMs = 30 * SEC) {
+  return store.startWatch({ cardId: card.id, startedBy: 'U1', intervalMs, expiresAt: new Date(clock + 3_600 * SEC) });
+}
+
+function errorOf(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'bulkjob-store-'));
+  clock = T0;
+});
+
+afterEach(() => {
+  for (const store of opened.splice(0)) store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('opening', () => {
+  it('creates the data directory and the database on first start, in WAL mode with foreign keys', () => {
+    const dataDir = join(dir, 'nested', 'data');
+    expect(existsSync(dataDir)).toBe(false);
+
+    const store = open({ dataDir });
+
+    expect(statSync(join(dataDir, DATABASE_FILE)).isFile()).toBe(true);
+    expect(store.describe()).toEqual({
+      path: join(dataDir, DATABASE_FILE),
+      schemaVersion: MIGRATIONS.length,
+      journalMode: 'wal',
+      foreignKeys: true,
+      busyTimeoutMs: 5_000,
+    });
+  });
+
+  it('records the schema version and keeps the data across a close and re-open', () => {
+    const first = open();
+    const card = saveCard(first);
+    const watch = watchCard(first, card);
+    first.close();
+
+    const raw = new Database(join(dir, DATABASE_FILE), { readonly: true });
+    expect(raw.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    raw.close();
+
+    const second = open();
+    expect(second.describe().schemaVersion).toBe(MIGRATIONS.length);
+    expect(second.findCard('C1', card.ts)).toEqual(card);
+    expect(second.findActiveWatch(card.id)).toEqual(watch);
+  });
+
+  it('refuses a database written by a newer bulkjob, and leaves it untouched', () => {
+    open().close();
+    const path = join(dir, DATABASE_FILE);
+    const raw = new Database(path);
+    raw.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    raw.close();
+
+    const error = errorOf(() => open());
+
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ code: 'store_schema_too_new' });
+    expect((error as Error).message).toMatch(/schema version 2.*only up to 1.*BULKJOB_DATA_DIR/s);
+    const after = new Database(path, { readonly: true });
+    expect(after.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length + 1);
+    after.close();
+  });
+
+  it('works in memory for unit tests', () => {
+    const store = open({ dataDir: IN_MEMORY });
+    expect(saveCard(store).id).toBe(1);
+    expect(store.describe().path).toBe(IN_MEMORY);
+    expect(existsSync(join(dir, DATABASE_FILE))).toBe(false);
+  });
+});
+
+describe('migrate', () => {
+  const one: Migration = { name: 'one', sql: 'CREATE TABLE one (x INTEGER)' };
+  const two: Migration = { name: 'two', sql: 'CREATE TABLE two (x INTEGER)' };
+  const broken: Migration = { name: 'broken', sql: 'CREATE TABLE three (x INTEGER); INSERT INTO nowhere VALUES (1)' };
+
+  it('applies only the steps after the stored version, each once', () => {
+    const db = new Database(join(dir, 'm.sqlite'));
+    try {
+      expect(migrate(db, [one])).toEqual({ from: 0, to: 1 });
+      // Re-running `one` would fail with "table one already exists".
+      expect(migrate(db, [one, two])).toEqual({ from: 1, to: 2 });
+      expect(migrate(db, [one, two])).toEqual({ from: 2, to: 2 });
+      expect(db.pragma('user_version', { simple: true })).toBe(2);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('skips a step another instance applied between its version check and its transaction', () => {
+    const path = join(dir, 'm.sqlite');
+    const ours = new Database(path);
+    const theirs = new Database(path);
+    try {
+      // The other instance wins the race the moment we look the first step up.
+      const racing: Migration[] = [one, two];
+      let raced = false;
+      Object.defineProperty(racing, 0, {
+        get: () => {
+          if (!raced) migrate(theirs, [one, two]);
+          raced = true;
+          return one;
+        },
+      });
+      expect(migrate(ours, racing)).toEqual({ from: 0, to: 2 });
+      expect(raced).toBe(true);
+      expect(ours.pragma('user_version', { simple: true })).toBe(2);
+    } finally {
+      ours.close();
+      theirs.close();
+    }
+  });
+
+  it('rolls a failed step back, keeping the previous version', () => {
+    const db = new Database(join(dir, 'm.sqlite'));
+    try {
+      const error = errorOf(() => migrate(db, [one, two, broken]));
+      expect(error).toMatchObject({ code: 'store_migration_failed' });
+      expect(db.pragma('user_version', { simple: true })).toBe(2);
+      const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all();
+      expect(tables).toEqual(['one', 'two']);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('cards', () => {
+  it('saves a card once per channel and ts, and finds it', () => {
+    const store = open();
+    const card = saveCard(store);
+    expect(card).toEqual({
+      id: card.id,
+      channel: 'C1',
+      ts: '1700000000.000100',
+      jobId: JOB,
+      sharedBy: 'U1',
+      sharedAt: new Date(T0),
+      updatedAt: new Date(T0),
+      lastRenderHash: null,
+      lastJobStatus: null,
+      cancelledBy: null,
+      cancelledAt: null,
+      lostAt: null,
+    });
+
+    const again = saveCard(store, { sharedBy: 'U2' });
+    expect(again).toEqual(card);
+    expect(store.findCard('C1', card.ts)).toEqual(card);
+    expect(store.findCardById(card.id)).toEqual(card);
+    expect(store.findCard('C2', card.ts)).toBeUndefined();
+  });
+
+  it('adopts the newest live card for a job in the channel, preferring a watched one, never a lost one', () => {
+    const store = open();
+    const watched = saveCard(store, { ts: '1.000001' });
+    watchCard(store, watched);
+    clock += 60 * SEC;
+    const newer = saveCard(store, { ts: '1.000002', sharedAt: new Date(clock) });
+    saveCard(store, { ts: '1.000003', jobId: OTHER_JOB });
+    saveCard(store, { ts: '1.000004', channel: 'C2' });
+
+    expect(store.findActiveCardForJob('C1', JOB)?.id).toBe(watched.id);
+
+    store.stopWatch(watched.id, 'U1');
+    expect(store.findActiveCardForJob('C1', JOB)?.id).toBe(newer.id);
+
+    store.markCardLost(newer.id);
+    expect(store.findActiveCardForJob('C1', JOB)?.id).toBe(watched.id);
+
+    store.markCardLost(watched.id);
+    expect(store.findActiveCardForJob('C1', JOB)).toBeUndefined();
+    expect(store.findActiveCardForJob('C3', JOB)).toBeUndefined();
+  });
+
+  it('records the last render and who cancelled (first one wins)', () => {
+    const store = open();
+    const card = saveCard(store);
+    clock += 5 * SEC;
+
+    expect(store.markCardRendered(card.id, 'hash-1', 'RUNNING')).toBe(true);
+    expect(store.findCardById(card.id)).toMatchObject({
+      lastRenderHash: 'hash-1',
+      lastJobStatus: 'RUNNING',
+      updatedAt: new Date(clock),
+    });
+
+    expect(store.markCardCancelled(card.id, 'U9')).toBe(true);
+    expect(store.markCardCancelled(card.id, 'U8')).toBe(false);
+    expect(store.findCardById(card.id)).toMatchObject({ cancelledBy: 'U9', cancelledAt: new Date(clock) });
+    expect(store.markCardRendered(999, 'h', 'RUNNING')).toBe(false);
+  });
+
+  it('a lost card ends its active watch as lost and cannot be watched again', () => {
+    const store = open();
+    const card = saveCard(store);
+    const watch = watchCard(store, card);
+
+    expect(store.markCardLost(card.id)).toBe(true);
+    expect(store.markCardLost(card.id)).toBe(false);
+    expect(store.findWatch(watch.id)).toMatchObject({ state: 'lost', endedAt: new Date(clock) });
+    expect(store.countActiveWatches()).toBe(0);
+    expect(errorOf(() => watchCard(store, card))).toMatchObject({ code: 'store_card_lost' });
+  });
+});
+
+describe('watches', () => {
+  it('starts a watch once: an active watch on the card is returned as is', () => {
+    const store = open();
+    const card = saveCard(store);
+
+    const watch = watchCard(store, card);
+    expect(watch).toMatchObject({
+      cardId: card.id,
+      state: 'active',
+      startedBy: 'U1',
+      startedAt: new Date(T0),
+      nextRunAt: new Date(T0 + 30 * SEC),
+      noticeState: 'none',
+      failureCount: 0,
+      leaseOwner: null,
+    });
+
+    clock += 10 * SEC;
+    const again = store.startWatch({ cardId: card.id, startedBy: 'U2', intervalMs: 5 * SEC, expiresAt: new Date(0) });
+    expect(again).toEqual(watch);
+    expect(store.countActiveWatches()).toBe(1);
+    expect(store.listActiveWatches()).toEqual([watch]);
+  });
+
+  it('refuses to watch a card that does not exist', () => {
+    const store = open();
+    expect(
+      errorOf(() => store.startWatch({ cardId: 42, startedBy: 'U1', intervalMs: SEC, expiresAt: new Date(clock) })),
+    ).toMatchObject({ code: 'store_card_not_found' });
+  });
+
+  it('lists due, unleased watches soonest first, up to the limit', () => {
+    const store = open();
+    const slow = watchCard(store, saveCard(store, { ts: '1.1' }), 50 * SEC);
+    const fast = watchCard(store, saveCard(store, { ts: '1.2' }), 10 * SEC);
+    const medium = watchCard(store, saveCard(store, { ts: '1.3' }), 30 * SEC);
+    const later = watchCard(store, saveCard(store, { ts: '1.4' }), 90 * SEC);
+    const ids = (watches: { id: number }[]) => watches.map((w) => w.id);
+
+    expect(store.listDueWatches(new Date(T0 + 5 * SEC), 10)).toEqual([]);
+    const now = new Date(T0 + 60 * SEC);
+    expect(ids(store.listDueWatches(now, 10))).toEqual([fast.id, medium.id, slow.id]);
+    expect(ids(store.listDueWatches(now, 2))).toEqual([fast.id, medium.id]);
+
+    expect(store.claimWatch(fast.id, 'a', 30 * SEC, now)).toBe(true);
+    expect(ids(store.listDueWatches(now, 10))).toEqual([medium.id, slow.id]);
+    expect(ids(store.listDueWatches(new Date(T0 + 100 * SEC), 10))).toEqual([fast.id, medium.id, slow.id, later.id]);
+  });
+
+  it('lets exactly one of two instances claim a watch, and a crashed lease be re-claimed', () => {
+    const a = open();
+    const b = open();
+    const watch = watchCard(a, saveCard(a));
+    const due = new Date(T0 + 30 * SEC);
+
+    expect(a.claimWatch(watch.id, 'instance-a', 20 * SEC, due)).toBe(true);
+    expect(b.claimWatch(watch.id, 'instance-b', 20 * SEC, due)).toBe(false);
+    expect(a.claimWatch(watch.id, 'instance-a', 20 * SEC, due)).toBe(false);
+    expect(b.findWatch(watch.id)).toMatchObject({ leaseOwner: 'instance-a', leaseUntil: new Date(+due + 20 * SEC) });
+
+    // instance-a crashed: once its lease has expired, b takes over, and a's late writes are fenced off.
+    const afterLease = new Date(+due + 20 * SEC);
+    expect(b.claimWatch(watch.id, 'instance-b', 20 * SEC, afterLease)).toBe(true);
+    expect(a.scheduleNext(watch.id, 'instance-a', new Date(T0))).toBe(false);
+    expect(a.releaseWatch(watch.id, 'instance-a')).toBe(false);
+    expect(a.renewLease(watch.id, 'instance-a', 60 * SEC, afterLease)).toBe(false);
+
+    expect(b.renewLease(watch.id, 'instance-b', 60 * SEC, afterLease)).toBe(true);
+    expect(a.findWatch(watch.id)?.leaseUntil).toEqual(new Date(+afterLease + 60 * SEC));
+  });
+
+  it('schedules the next run and releases the lease; a watch that is not due again cannot be claimed', () => {
+    const a = open();
+    const b = open();
+    const watch = watchCard(a, saveCard(a));
+    const due = new Date(T0 + 30 * SEC);
+    expect(a.claimWatch(watch.id, 'instance-a', 20 * SEC, due)).toBe(true);
+
+    const next = new Date(+due + 30 * SEC);
+    expect(a.scheduleNext(watch.id, 'instance-a', next)).toBe(true);
+    expect(a.findWatch(watch.id)).toMatchObject({ nextRunAt: next, leaseOwner: null, leaseUntil: null });
+    // b listed the watch as due before a's run: its late claim must not run the refresh twice.
+    expect(b.claimWatch(watch.id, 'instance-b', 20 * SEC, due)).toBe(false);
+    expect(b.claimWatch(watch.id, 'instance-b', 20 * SEC, next)).toBe(true);
+    expect(b.releaseWatch(watch.id, 'instance-b')).toBe(true);
+    expect(a.findWatch(watch.id)).toMatchObject({ nextRunAt: next, leaseOwner: null });
+  });
+
+  it('stops a watch by card, once, and keeps who stopped it', () => {
+    const store = open();
+    const card = saveCard(store);
+    const watch = watchCard(store, card);
+    store.claimWatch(watch.id, 'a', 20 * SEC, new Date(T0 + 30 * SEC));
+    clock += 40 * SEC;
+
+    expect(store.stopWatch(card.id, 'U7')).toMatchObject({
+      id: watch.id,
+      state: 'stopped',
+      stoppedBy: 'U7',
+      endedAt: new Date(clock),
+      leaseOwner: null,
+    });
+    expect(store.stopWatch(card.id, 'U8')).toBeUndefined();
+    expect(store.countActiveWatches()).toBe(0);
+    expect(store.listDueWatches(new Date(clock), 10)).toEqual([]);
+    // The run that held the lease finishes afterwards: it must not revive the watch.
+    expect(store.scheduleNext(watch.id, 'a', new Date(clock))).toBe(false);
+    expect(store.findWatch(watch.id)?.state).toBe('stopped');
+
+    expect(store.findLatestWatch(card.id)).toMatchObject({ id: watch.id, state: 'stopped' });
+    const fresh = watchCard(store, card);
+    expect(fresh.id).not.toBe(watch.id);
+    expect(store.countActiveWatches()).toBe(1);
+    expect(store.findLatestWatch(card.id)).toEqual(fresh);
+    expect(store.findLatestWatch(card.id + 1)).toBeUndefined();
+  });
+
+  it('finishes a watch once (the first end wins) and clears its lease', () => {
+    const store = open();
+    const card = saveCard(store);
+    const watch = watchCard(store, card);
+    store.claimWatch(watch.id, 'a', 20 * SEC, new Date(T0 + 30 * SEC));
+
+    expect(store.finishWatch(watch.id, 'finished')).toBe(true);
+    expect(store.finishWatch(watch.id, 'expired')).toBe(false);
+    expect(store.stopWatch(card.id, 'U1')).toBeUndefined();
+    expect(store.findWatch(watch.id)).toMatchObject({ state: 'finished', leaseOwner: null, leaseUntil: null });
+    expect(store.listActiveWatches()).toEqual([]);
+    expect(() => store.finishWatch(watch.id, 'active' as never)).toThrow(TypeError);
+  });
+
+  it('counts failures in a row, scrubbing tokens and addresses from the stored message', () => {
+    const store = open();
+    const watch = watchCard(store, saveCard(store));
+
+    expect(store.recordWatchError(watch.id, 'first')).toBe(1);
+    expect(store.recordWatchError(watch.id, `reject alice@example.com with xoxb-123-abc ${'x'.repeat(900)}`)).toBe(2);
+    const stored = store.findWatch(watch.id)!;
+    expect(stored.failureCount).toBe(2);
+    expect(stored.lastError).toMatch(/^reject \[email redacted\] with xox\?-\[redacted\] x+$/);
+    expect(stored.lastError).toHaveLength(500);
+
+    store.clearWatchError(watch.id);
+    expect(store.findWatch(watch.id)).toMatchObject({ failureCount: 0, lastError: null });
+  });
+});
+
+describe('completion notice', () => {
+  it('lets exactly one caller, on any instance, begin and complete the notice', () => {
+    const a = open();
+    const b = open();
+    const watch = watchCard(a, saveCard(a));
+
+    expect(a.beginNotice(watch.id)).toBe(true);
+    expect(b.beginNotice(watch.id)).toBe(false);
+    expect(a.beginNotice(watch.id)).toBe(false);
+    expect(b.findWatch(watch.id)).toMatchObject({ noticeState: 'posting', noticeStartedAt: new Date(T0) });
+
+    expect(a.completeNotice(watch.id, '1700000001.000200')).toBe(true);
+    expect(b.completeNotice(watch.id, '1700000009.000900')).toBe(false);
+    expect(b.beginNotice(watch.id)).toBe(false);
+    expect(b.findWatch(watch.id)).toMatchObject({ noticeState: 'posted', noticeTs: '1700000001.000200' });
+  });
+
+  it('cannot complete a notice that was never begun', () => {
+    const store = open();
+    const watch = watchCard(store, saveCard(store));
+    expect(store.completeNotice(watch.id, '1.2')).toBe(false);
+    expect(store.findWatch(watch.id)?.noticeState).toBe('none');
+  });
+
+  it('returns a refused post to none so it can be tried again', () => {
+    const store = open();
+    const watch = watchCard(store, saveCard(store));
+    store.beginNotice(watch.id);
+
+    expect(store.abandonNotice(watch.id)).toBe(true);
+    expect(store.findWatch(watch.id)).toMatchObject({ noticeState: 'none', noticeStartedAt: null });
+    expect(store.beginNotice(watch.id)).toBe(true);
+  });
+
+  it('finds a notice left posting by a crash, and lets one instance take over its recovery', () => {
+    const a = open();
+    const b = open();
+    const stuck = watchCard(a, saveCard(a, { ts: '2.1' }));
+    const recent = watchCard(a, saveCard(a, { ts: '2.2' }));
+    a.beginNotice(stuck.id, new Date(T0));
+    a.beginNotice(recent.id, new Date(T0 + 50 * SEC));
+    // a "crashes" here: neither notice is completed.
+    clock = T0 + 60 * SEC;
+    const olderThan = new Date(clock - 30 * SEC);
+
+    expect(b.listStuckNotices(olderThan).map((w) => w.id)).toEqual([stuck.id]);
+    expect(b.reclaimNotice(stuck.id, olderThan)).toBe(true);
+    expect(a.reclaimNotice(stuck.id, olderThan)).toBe(false);
+    expect(b.listStuckNotices(olderThan)).toEqual([]);
+    expect(b.reclaimNotice(recent.id, olderThan)).toBe(false);
+
+    // b found the marker in the thread (or posted the notice): it records the ts, once.
+    expect(b.completeNotice(stuck.id, '1700000002.000300')).toBe(true);
+    expect(a.beginNotice(stuck.id)).toBe(false);
+  });
+});
+
+describe('close', () => {
+  it('checkpoints the WAL, closes, and is safe to call twice', () => {
+    const store = open();
+    // A second connection keeps SQLite from folding the WAL in by itself when the store closes.
+    const other = new Database(join(dir, DATABASE_FILE));
+    try {
+      other.prepare('SELECT count(*) FROM cards').get();
+      saveCard(store);
+      const wal = join(dir, `${DATABASE_FILE}-wal`);
+      expect(statSync(wal).size).toBeGreaterThan(0);
+
+      store.close();
+      expect(() => store.close()).not.toThrow();
+      expect(statSync(wal).size).toBe(0);
+      expect(() => store.countActiveWatches()).toThrow(/not open/);
+      expect(other.prepare('SELECT count(*) FROM cards').pluck().get()).toBe(1);
+    } finally {
+      other.close();
+    }
+  });
+});
