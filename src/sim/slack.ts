@@ -1,0 +1,846 @@
+/**
+ * A Slack stand-in: a real HTTP server on loopback serving the Web API (`/api/<method>`) and `response_url`s
+ * (`/response/<id>`), holding what each user and channel sees (`SlackState`), and driving the bot the way
+ * Slack does (signed slash commands and button clicks POSTed to the bot's events URL). Used by the
+ * integration tests, the benchmarks and the offline demo.
+ *
+ * Fidelity notes, where Slack's behaviour is not fully documented and the simulator picks one:
+ * - A command's `response_url` has no clicked message, so `replace_original` / `delete_original` act on the
+ *   last message posted through that same URL (or the ack body's message); with none yet it posts anew.
+ * - `replace_original` keeps the original's visibility: an ephemeral message stays ephemeral to its user.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { checkMessageLimits } from './slack-limits.js';
+import {
+  buildBlockActionsPayload,
+  buildCommandBody,
+  findButton,
+  SimIdentity,
+  signSlackRequest,
+  wireMessage,
+} from './slack-payloads.js';
+import { SlackState } from './slack-state.js';
+import type {
+  ChannelFault,
+  LimitViolation,
+  MessageSource,
+  SimBlock,
+  SimCall,
+  SimChannel,
+  SimMessage,
+  SimUser,
+  SlackSnapshot,
+} from './slack-types.js';
+
+export { SimIdentity, signSlackRequest } from './slack-payloads.js';
+export type * from './slack-types.js';
+
+export interface SlackSimOptions {
+  signingSecret: string;
+  /** The only token the Web API accepts (`xoxb-…`). */
+  botToken: string;
+  /** Default 0: a free port. */
+  port?: number;
+  /** Default `127.0.0.1`. */
+  host?: string;
+  /** The bot's events URL, if already known; else set `sim.botUrl` once the bot listens. */
+  botUrl?: string;
+  /** Clock in ms (message ts, request timestamps, response_url expiry). Default `Date.now`. */
+  now?: () => number;
+  /** Random ids (response_url ids, trigger ids). Default `crypto.randomUUID`. */
+  randomId?: () => string;
+  /**
+   * Also reject (`invalid_blocks`) any message breaking a per-block limit, as real Slack does. Default false:
+   * such breaches are only recorded in `limitViolations`.
+   */
+  rejectInvalidBlocks?: boolean;
+}
+
+/** A handler for an extra route (`addRoute`). */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
+
+/** How the driver signs a request: correctly, or wrongly in one of the ways the bot must reject. */
+export type Signing = 'valid' | 'bad' | 'stale' | 'missing';
+
+export interface SendCommandInput {
+  userId: string;
+  channelId: string;
+  text?: string;
+  /** Default `/bulkjob`. */
+  command?: string;
+  signing?: Signing;
+}
+
+export interface ClickInput {
+  userId: string;
+  /** Default: the message's channel. */
+  channelId?: string;
+  /** The message clicked: the object, its ts, or its id (`channel/ts`). */
+  message: SimMessage | string;
+  actionId: string;
+  /** Override the button's value (a tampered or hand-made payload). */
+  value?: string;
+  /** Override the button's block_id. */
+  blockId?: string;
+  signing?: Signing;
+}
+
+/** What the bot answered to a command or click. */
+export interface DeliveryResult {
+  status: number;
+  body: string;
+  /** Milliseconds until the bot answered (real time, not the injected clock). */
+  ackMs: number;
+  /** Slack gives up after 3 s and shows the user an error. */
+  timedOut: boolean;
+  /** The fresh response_url sent with the request. */
+  responseUrl: string;
+  triggerId: string;
+}
+
+export interface WaitForOptions {
+  /** Default 5000. */
+  timeoutMs?: number;
+}
+
+interface ApiReply {
+  status?: number;
+  headers?: Record<string, string>;
+  body: Record<string, unknown>;
+}
+
+interface ResponseUrlRecord {
+  id: string;
+  kind: 'command' | 'action';
+  userId: string;
+  channelId: string;
+  /** The clicked message, or for a command the last message posted through this URL. */
+  originalTs: string | undefined;
+  uses: number;
+  createdAtMs: number;
+}
+
+/** https://docs.slack.dev/interactivity/handling-user-interaction#message_responses */
+const RESPONSE_URL_MAX_USES = 5;
+const RESPONSE_URL_TTL_MS = 30 * 60 * 1000;
+const ACK_DEADLINE_MS = 3000;
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
+/** Form fields the Web API clients send as JSON strings. */
+const JSON_FIELDS = ['blocks', 'attachments', 'metadata'];
+/** Channel faults that only bite when the bot posts; `channel_not_found` and `is_archived` bite on edits too. */
+const POSTING_METHODS = new Set(['chat.postMessage', 'chat.postEphemeral']);
+
+type ApiHandler = (args: Record<string, unknown>) => ApiReply;
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function bool(value: unknown): boolean {
+  return value === true || value === 'true' || value === '1' || value === 1;
+}
+
+function fail(error: string, status = 200): ApiReply {
+  return { status, body: { ok: false, error } };
+}
+
+function blocksOf(value: unknown): SimBlock[] {
+  return Array.isArray(value) ? (value as SimBlock[]) : [];
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) throw new Error('request body too large');
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end(text);
+}
+
+export class SlackSim {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  /** `${url}/api/`: give it to Bolt as `clientOptions.slackApiUrl`. */
+  readonly apiUrl: string;
+  readonly state: SlackState;
+  /** The bot's events URL (`http://127.0.0.1:<port>/slack/events`); set it once the bot listens. */
+  botUrl: string | undefined;
+  now: () => number;
+
+  readonly #server: Server;
+  readonly #signingSecret: string;
+  readonly #botToken: string;
+  readonly #randomId: () => string;
+  readonly #rejectInvalidBlocks: boolean;
+  readonly #routes = new Map<string, RouteHandler>();
+  readonly #responseUrls = new Map<string, ResponseUrlRecord>();
+  readonly #channelFaults = new Map<string, ChannelFault>();
+  readonly #rateLimits = new Map<string, { remaining: number; retryAfterSeconds: number }>();
+  readonly #methodFaults = new Map<string, { remaining: number; error: string }>();
+  #calls: SimCall[] = [];
+  #violations: LimitViolation[] = [];
+  #callSeq = 0;
+  readonly #api: Record<string, ApiHandler> = {
+    'auth.test': () => this.#authTest(),
+    'chat.postMessage': (args) => this.#postMessage(args),
+    'chat.postEphemeral': (args) => this.#postEphemeral(args),
+    'chat.update': (args) => this.#update(args),
+    'chat.delete': (args) => this.#delete(args),
+    'chat.getPermalink': (args) => this.#getPermalink(args),
+    'conversations.info': (args) => this.#conversationsInfo(args),
+    'users.info': (args) => this.#usersInfo(args),
+  };
+
+  private constructor(server: Server, options: SlackSimOptions) {
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    this.url = `http://${host}:${address.port}`;
+    this.apiUrl = `${this.url}/api/`;
+    this.#server = server;
+    this.#signingSecret = options.signingSecret;
+    this.#botToken = options.botToken;
+    this.botUrl = options.botUrl;
+    this.now = options.now ?? Date.now;
+    this.#randomId = options.randomId ?? randomUUID;
+    this.#rejectInvalidBlocks = options.rejectInvalidBlocks ?? false;
+    this.state = new SlackState(() => this.now());
+  }
+
+  /** Starts the simulator on loopback (port 0 unless given). */
+  static async start(options: SlackSimOptions): Promise<SlackSim> {
+    let sim: SlackSim | undefined;
+    const server = createServer((req, res) => {
+      // Requests cannot arrive before listen() resolves, so `sim` is set by then.
+      if (!sim) return;
+      sim.#handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent) sendText(res, 500, error instanceof Error ? error.message : String(error));
+        else res.destroy();
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    sim = new SlackSim(server, options);
+    return sim;
+  }
+
+  async close(): Promise<void> {
+    this.state.events.removeAllListeners();
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => resolve());
+    });
+  }
+
+  get events(): SlackState['events'] {
+    return this.state.events;
+  }
+
+  /** Every Web API and response_url request the bot made, in order. */
+  get calls(): SimCall[] {
+    return structuredClone(this.#calls);
+  }
+
+  /** Calls of one method (`chat.update`, or `response_url`). */
+  callsTo(method: string): SimCall[] {
+    return this.calls.filter((call) => call.method === method);
+  }
+
+  /** Every limit breach in what the bot sent (rejected or not). A healthy run leaves this empty. */
+  get limitViolations(): LimitViolation[] {
+    return structuredClone(this.#violations);
+  }
+
+  /**
+   * Extra routes for later (the playground page, an SSE stream of `events`). Exact path match; checked
+   * after the built-in routes.
+   */
+  addRoute(method: string, path: string, handler: RouteHandler): void {
+    this.#routes.set(`${method.toUpperCase()} ${path}`, handler);
+  }
+
+  /** Forgets messages, calls, violations, faults and response_urls; keeps the server, routes and botUrl. */
+  reset(): void {
+    this.state.reset();
+    this.#responseUrls.clear();
+    this.#channelFaults.clear();
+    this.#rateLimits.clear();
+    this.#methodFaults.clear();
+    this.#calls = [];
+    this.#violations = [];
+    this.#callSeq = 0;
+  }
+
+  snapshot(): SlackSnapshot {
+    return this.state.snapshot();
+  }
+
+  // ---- state shortcuts ----
+
+  channelMessages(channel: string): SimMessage[] {
+    return this.state.channelMessages(channel);
+  }
+
+  threadReplies(channel: string, ts: string, user?: string): SimMessage[] {
+    return this.state.threadReplies(channel, ts, user);
+  }
+
+  ephemeralFor(user: string, channel: string): SimMessage[] {
+    return this.state.ephemeralFor(user, channel);
+  }
+
+  visibleTo(user: string, channel: string): SimMessage[] {
+    return this.state.visibleTo(user, channel);
+  }
+
+  message(channel: string, ts: string): SimMessage | undefined {
+    return this.state.message(channel, ts);
+  }
+
+  findMessage(predicate: (message: SimMessage) => boolean): SimMessage | undefined {
+    return this.state.findMessage(predicate);
+  }
+
+  setChannel(channel: Partial<SimChannel> & { id: string }): SimChannel {
+    return this.state.setChannel(channel);
+  }
+
+  setUser(user: Partial<SimUser> & { id: string }): SimUser {
+    return this.state.setUser(user);
+  }
+
+  // ---- faults and user actions ----
+
+  /** Make the bot's posting calls in `channel` fail with `fault`; `undefined` clears it. */
+  setChannelFault(channel: string, fault: ChannelFault | undefined): void {
+    if (fault === undefined) this.#channelFaults.delete(channel);
+    else this.#channelFaults.set(channel, fault);
+  }
+
+  /** The next `calls` calls of `method` get HTTP 429 with `Retry-After: retryAfterSeconds`. */
+  rateLimit(method: string, options: { calls?: number; retryAfterSeconds?: number } = {}): void {
+    this.#rateLimits.set(method, { remaining: options.calls ?? 1, retryAfterSeconds: options.retryAfterSeconds ?? 1 });
+  }
+
+  /** The next `calls` calls of `method` answer `{ok:false, error}` (HTTP 200, as Slack does). */
+  failNext(method: string, error: string, calls = 1): void {
+    this.#methodFaults.set(method, { remaining: calls, error });
+  }
+
+  /** A user deletes a message in Slack: later `chat.update` on it gets `message_not_found`. */
+  deleteMessage(channel: string, ts: string): SimMessage | undefined {
+    return this.state.remove(channel, ts);
+  }
+
+  /** A user writes in a channel (or thread): a message the bot did not post and cannot edit. */
+  postAsUser(input: { channel: string; user: string; text: string; threadTs?: string }): SimMessage {
+    return this.state.add({
+      channel: input.channel,
+      user: input.user,
+      text: input.text,
+      blocks: [],
+      threadTs: input.threadTs,
+      source: 'user',
+    });
+  }
+
+  /**
+   * Resolves with the predicate's first truthy result, re-checking after every change and call (and on a
+   * short poll, for predicates that look elsewhere). Rejects after `timeoutMs`.
+   */
+  waitFor<T>(predicate: (sim: SlackSim) => T | undefined | null | false, options: WaitForOptions = {}): Promise<T> {
+    const timeoutMs = options.timeoutMs ?? 5000;
+    return new Promise<T>((resolve, reject) => {
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        clearInterval(poll);
+        this.events.off('change', check);
+        this.events.off('call', check);
+      };
+      const check = (): void => {
+        try {
+          const result = predicate(this);
+          if (result) {
+            cleanup();
+            resolve(result);
+          }
+        } catch (error) {
+          cleanup();
+          reject(error);
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        const recent = this.#calls
+          .slice(-5)
+          .map((c) => `${c.method}→${c.ok ? 'ok' : c.error}`)
+          .join(', ');
+        reject(new Error(`waitFor timed out after ${timeoutMs} ms (last calls: ${recent || 'none'})`));
+      }, timeoutMs);
+      const poll = setInterval(check, 50);
+      this.events.on('change', check);
+      this.events.on('call', check);
+      check();
+    });
+  }
+
+  // ---- driver: Slack → bot ----
+
+  /** Sends a slash command to the bot exactly as Slack does, with a fresh response_url. */
+  async sendCommand(input: SendCommandInput): Promise<DeliveryResult> {
+    const responseUrl = this.#createResponseUrl('command', input.userId, input.channelId, undefined);
+    const triggerId = this.#triggerId();
+    const body = buildCommandBody({
+      userId: input.userId,
+      userName: this.state.user(input.userId).name,
+      channelId: input.channelId,
+      channelName: this.state.channel(input.channelId).name,
+      command: input.command ?? '/bulkjob',
+      text: input.text ?? '',
+      responseUrl: responseUrl.url,
+      triggerId,
+    });
+    const result = await this.#deliver(body, input.signing ?? 'valid');
+    if (result.status === 200) this.#postAckBody(result.body, responseUrl.record);
+    return { ...result, responseUrl: responseUrl.url, triggerId };
+  }
+
+  /** Clicks a button of a message as `userId`, sending a `block_actions` payload exactly as Slack does. */
+  async click(input: ClickInput): Promise<DeliveryResult> {
+    const message = this.#resolveMessage(input.message, input.channelId);
+    if (message.deleted) throw new Error(`message ${message.id} is deleted: nobody can click it`);
+    if (message.ephemeralTo !== undefined && message.ephemeralTo !== input.userId) {
+      throw new Error(`message ${message.id} is ephemeral to ${message.ephemeralTo}; ${input.userId} cannot see it`);
+    }
+    const found = findButton(message.blocks, input.actionId);
+    if (!found) throw new Error(`no button with action_id ${input.actionId} in message ${message.id}`);
+    const button = {
+      ...found,
+      ...(input.value !== undefined ? { value: input.value } : {}),
+      ...(input.blockId !== undefined ? { blockId: input.blockId } : {}),
+    };
+    const channelId = input.channelId ?? message.channel;
+    const responseUrl = this.#createResponseUrl('action', input.userId, channelId, message.ts);
+    const triggerId = this.#triggerId();
+    const payload = buildBlockActionsPayload({
+      user: { id: input.userId, name: this.state.user(input.userId).name },
+      channel: { id: channelId, name: this.state.channel(channelId).name },
+      message,
+      button,
+      responseUrl: responseUrl.url,
+      triggerId,
+      actionTs: this.state.nextTs(),
+    });
+    const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    const result = await this.#deliver(body, input.signing ?? 'valid');
+    return { ...result, responseUrl: responseUrl.url, triggerId };
+  }
+
+  #resolveMessage(ref: SimMessage | string, channelId: string | undefined): SimMessage {
+    let found: SimMessage | undefined;
+    if (typeof ref !== 'string') found = this.state.message(ref.channel, ref.ts);
+    else if (ref.includes('/')) found = this.state.findMessage((m) => m.id === ref);
+    else found = this.state.findMessage((m) => m.ts === ref && (channelId === undefined || m.channel === channelId));
+    if (!found) throw new Error(`no message ${typeof ref === 'string' ? ref : ref.id} in the simulator`);
+    return found;
+  }
+
+  #triggerId(): string {
+    return `${Math.floor(this.now() / 1000)}.${this.#randomId()}`;
+  }
+
+  async #deliver(body: string, signing: Signing): Promise<Omit<DeliveryResult, 'responseUrl' | 'triggerId'>> {
+    if (this.botUrl === undefined) throw new Error('SlackSim.botUrl is not set: where should Slack send this?');
+    const nowSeconds = Math.floor(this.now() / 1000);
+    // Stale: correctly signed, but six minutes old, so only the timestamp check can catch it.
+    const timestamp = signing === 'stale' ? nowSeconds - 6 * 60 : nowSeconds;
+    const secret = signing === 'bad' ? `${this.#signingSecret}-wrong` : this.#signingSecret;
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
+      'x-slack-request-timestamp': String(timestamp),
+    };
+    if (signing !== 'missing') headers['x-slack-signature'] = signSlackRequest(secret, timestamp, body);
+    const started = performance.now();
+    const response = await fetch(this.botUrl, { method: 'POST', headers, body, signal: AbortSignal.timeout(30_000) });
+    const text = await response.text();
+    const ackMs = performance.now() - started;
+    return { status: response.status, body: text, ackMs, timedOut: ackMs > ACK_DEADLINE_MS };
+  }
+
+  /** Slack shows a command's ack body (text, or JSON with text/blocks) as the first response. */
+  #postAckBody(body: string, record: ResponseUrlRecord): void {
+    if (body.trim() === '') return;
+    let parsed: Record<string, unknown>;
+    try {
+      const json: unknown = JSON.parse(body);
+      parsed = typeof json === 'object' && json !== null ? (json as Record<string, unknown>) : { text: String(json) };
+    } catch {
+      parsed = { text: body };
+    }
+    if (str(parsed.text) === undefined && blocksOf(parsed.blocks).length === 0) return;
+    if (this.#checkContent('command_ack', record.channelId, parsed.text, parsed.blocks)) return;
+    const message = this.#postResponse(parsed, record, 'command_ack');
+    record.originalTs = message.ts;
+  }
+
+  #createResponseUrl(
+    kind: ResponseUrlRecord['kind'],
+    userId: string,
+    channelId: string,
+    originalTs: string | undefined,
+  ): { url: string; record: ResponseUrlRecord } {
+    const record: ResponseUrlRecord = {
+      id: this.#randomId(),
+      kind,
+      userId,
+      channelId,
+      originalTs,
+      uses: 0,
+      createdAtMs: this.now(),
+    };
+    this.#responseUrls.set(record.id, record);
+    return { url: `${this.url}/response/${record.id}`, record };
+  }
+
+  // ---- HTTP ----
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.url);
+    const method = req.method ?? 'GET';
+    if (method === 'GET' && url.pathname === '/healthz') return sendText(res, 200, 'ok');
+    if (url.pathname.startsWith('/api/')) return this.#handleApi(req, res, url);
+    if (method === 'POST' && url.pathname.startsWith('/response/')) return this.#handleResponseUrl(req, res, url);
+    const route = this.#routes.get(`${method} ${url.pathname}`);
+    if (route) return route(req, res, url);
+    sendText(res, 404, 'not found');
+  }
+
+  async #handleApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const apiMethod = decodeURIComponent(url.pathname.slice('/api/'.length));
+    const raw = await readBody(req);
+    const contentType = req.headers['content-type'] ?? '';
+    const args: Record<string, unknown> = Object.fromEntries(url.searchParams);
+    let reply: ApiReply;
+    try {
+      if (contentType.startsWith('application/json')) {
+        Object.assign(args, raw.trim() === '' ? {} : (JSON.parse(raw) as Record<string, unknown>));
+      } else {
+        Object.assign(args, Object.fromEntries(new URLSearchParams(raw)));
+      }
+      for (const field of JSON_FIELDS) {
+        if (typeof args[field] === 'string') args[field] = JSON.parse(args[field]);
+      }
+      reply = this.#callApi(apiMethod, req.headers.authorization, args);
+    } catch {
+      reply = fail(contentType.startsWith('application/json') ? 'invalid_json' : 'invalid_arguments');
+    }
+    const { token: _token, ...logged } = args;
+    this.#record('api', apiMethod, logged, reply);
+    sendJson(res, reply.status ?? 200, reply.body, reply.headers);
+  }
+
+  #callApi(apiMethod: string, authorization: string | undefined, args: Record<string, unknown>): ApiReply {
+    const bearer = authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
+    const token = bearer ?? str(args.token);
+    if (token === undefined) return fail('not_authed');
+    if (token !== this.#botToken) return fail('invalid_auth');
+    const handler = this.#api[apiMethod];
+    if (!handler) return fail('unknown_method');
+    const limit = this.#rateLimits.get(apiMethod);
+    if (limit && limit.remaining > 0) {
+      limit.remaining -= 1;
+      // https://docs.slack.dev/apis/web-api/rate-limits: HTTP 429 with Retry-After in seconds.
+      return {
+        status: 429,
+        headers: { 'retry-after': String(limit.retryAfterSeconds) },
+        body: { ok: false, error: 'ratelimited' },
+      };
+    }
+    const fault = this.#methodFaults.get(apiMethod);
+    if (fault && fault.remaining > 0) {
+      fault.remaining -= 1;
+      return fail(fault.error);
+    }
+    return handler(args);
+  }
+
+  #record(kind: SimCall['kind'], method: string, args: Record<string, unknown>, reply: ApiReply): void {
+    const ok = reply.body.ok === true;
+    const call: SimCall = {
+      seq: ++this.#callSeq,
+      kind,
+      method,
+      args: structuredClone(args),
+      status: reply.status ?? 200,
+      ok,
+      error: ok ? undefined : String(reply.body.error),
+      atMs: this.now(),
+    };
+    this.#calls.push(call);
+    this.events.emit('call', structuredClone(call));
+  }
+
+  /**
+   * Checks limits, records breaches, and returns the Slack error when the message must be refused.
+   * https://docs.slack.dev/reference/methods/chat.postMessage#errors
+   */
+  #checkContent(method: string, channel: string | undefined, text: unknown, blocks: unknown): string | undefined {
+    const check = checkMessageLimits(text, blocks);
+    const strict = this.#rejectInvalidBlocks && check.findings.some((f) => f.rule !== 'text_missing');
+    const reject = check.reject ?? (strict ? 'invalid_blocks' : undefined);
+    for (const finding of check.findings) {
+      this.#violations.push({ method, channel, ...finding, rejected: finding.rejected || reject !== undefined });
+    }
+    return reject;
+  }
+
+  #channelError(apiMethod: string, channel: string): string | undefined {
+    const fault = this.#channelFaults.get(channel);
+    if (fault === 'channel_not_found') return fault;
+    if (fault === 'is_archived' || this.state.channel(channel).isArchived) return 'is_archived';
+    if (fault === 'not_in_channel' && POSTING_METHODS.has(apiMethod)) return fault;
+    return undefined;
+  }
+
+  // ---- Web API methods ----
+
+  #authTest(): ApiReply {
+    return {
+      body: {
+        ok: true,
+        url: `${this.url}/`,
+        team: SimIdentity.teamDomain,
+        user: 'bulkjob',
+        team_id: SimIdentity.teamId,
+        user_id: SimIdentity.botUserId,
+        bot_id: SimIdentity.botId,
+        is_enterprise_install: false,
+      },
+    };
+  }
+
+  #postMessage(args: Record<string, unknown>): ApiReply {
+    const channel = str(args.channel);
+    if (channel === undefined) return fail('channel_not_found');
+    const channelError = this.#channelError('chat.postMessage', channel);
+    if (channelError) return fail(channelError);
+    const blocks = blocksOf(args.blocks);
+    if (str(args.text) === undefined && blocks.length === 0) return fail('no_text');
+    const rejected = this.#checkContent('chat.postMessage', channel, args.text, args.blocks);
+    if (rejected) return fail(rejected);
+    const message = this.state.add({
+      channel,
+      user: SimIdentity.botUserId,
+      botId: SimIdentity.botId,
+      text: str(args.text) ?? '',
+      blocks,
+      threadTs: str(args.thread_ts),
+      replyBroadcast: str(args.thread_ts) !== undefined && bool(args.reply_broadcast),
+      source: 'chat.postMessage',
+    });
+    return { body: { ok: true, channel, ts: message.ts, message: wireMessage(message) } };
+  }
+
+  #postEphemeral(args: Record<string, unknown>): ApiReply {
+    const channel = str(args.channel);
+    if (channel === undefined) return fail('channel_not_found');
+    const user = str(args.user);
+    if (user === undefined) return fail('user_not_in_channel');
+    const channelError = this.#channelError('chat.postEphemeral', channel);
+    if (channelError) return fail(channelError);
+    const blocks = blocksOf(args.blocks);
+    if (str(args.text) === undefined && blocks.length === 0) return fail('no_text');
+    const rejected = this.#checkContent('chat.postEphemeral', channel, args.text, args.blocks);
+    if (rejected) return fail(rejected);
+    const message = this.state.add({
+      channel,
+      user: SimIdentity.botUserId,
+      botId: SimIdentity.botId,
+      text: str(args.text) ?? '',
+      blocks,
+      threadTs: str(args.thread_ts),
+      ephemeralTo: user,
+      source: 'chat.postEphemeral',
+    });
+    return { body: { ok: true, message_ts: message.ts } };
+  }
+
+  #update(args: Record<string, unknown>): ApiReply {
+    const channel = str(args.channel);
+    const ts = str(args.ts);
+    if (channel === undefined) return fail('channel_not_found');
+    const channelError = this.#channelError('chat.update', channel);
+    if (channelError) return fail(channelError);
+    const current = ts === undefined ? undefined : this.state.message(channel, ts);
+    // Ephemeral messages are out of chat.update's reach (only a click's response_url can replace them).
+    if (!current || ts === undefined || current.deleted || current.ephemeralTo !== undefined) {
+      return fail('message_not_found');
+    }
+    if (current.botId !== SimIdentity.botId) return fail('cant_update_message');
+    if (args.text === undefined && args.blocks === undefined) return fail('no_text');
+    // Slack keeps whatever the update leaves out.
+    const text = typeof args.text === 'string' ? args.text : current.text;
+    const blocks = args.blocks === undefined ? current.blocks : blocksOf(args.blocks);
+    const rejected = this.#checkContent('chat.update', channel, text, blocks);
+    if (rejected) return fail(rejected);
+    const message = this.state.edit(channel, ts, { text, blocks });
+    if (!message) return fail('message_not_found');
+    return { body: { ok: true, channel, ts, text, message: wireMessage(message) } };
+  }
+
+  #delete(args: Record<string, unknown>): ApiReply {
+    const channel = str(args.channel);
+    const ts = str(args.ts);
+    if (channel === undefined) return fail('channel_not_found');
+    const channelError = this.#channelError('chat.delete', channel);
+    if (channelError) return fail(channelError);
+    const current = ts === undefined ? undefined : this.state.message(channel, ts);
+    if (!current || ts === undefined || current.deleted || current.ephemeralTo !== undefined) {
+      return fail('message_not_found');
+    }
+    if (current.botId !== SimIdentity.botId) return fail('cant_delete_message');
+    this.state.remove(channel, ts);
+    return { body: { ok: true, channel, ts } };
+  }
+
+  #getPermalink(args: Record<string, unknown>): ApiReply {
+    const channel = str(args.channel);
+    const ts = str(args.message_ts);
+    if (channel === undefined || this.#channelFaults.get(channel) === 'channel_not_found') {
+      return fail('channel_not_found');
+    }
+    const current = ts === undefined ? undefined : this.state.message(channel, ts);
+    if (!current || current.deleted || current.ephemeralTo !== undefined) return fail('message_not_found');
+    const permalink = `${this.url}/archives/${channel}/p${current.ts.replace('.', '')}`;
+    return { body: { ok: true, channel, permalink } };
+  }
+
+  #conversationsInfo(args: Record<string, unknown>): ApiReply {
+    const id = str(args.channel);
+    const fault = id === undefined ? 'channel_not_found' : this.#channelFaults.get(id);
+    if (id === undefined || fault === 'channel_not_found') return fail('channel_not_found');
+    const channel = this.state.channel(id);
+    return {
+      body: {
+        ok: true,
+        channel: {
+          id,
+          name: channel.name,
+          is_channel: !channel.isPrivate,
+          is_group: false,
+          is_im: false,
+          is_private: channel.isPrivate,
+          is_archived: channel.isArchived || fault === 'is_archived',
+          is_member: fault !== 'not_in_channel',
+        },
+      },
+    };
+  }
+
+  #usersInfo(args: Record<string, unknown>): ApiReply {
+    const id = str(args.user);
+    if (id === undefined) return fail('user_not_found');
+    const user = this.state.user(id);
+    return {
+      body: {
+        ok: true,
+        user: {
+          id,
+          team_id: SimIdentity.teamId,
+          name: user.name,
+          real_name: user.realName,
+          tz: user.tz,
+          tz_offset: user.tzOffset,
+          is_bot: user.isBot,
+          profile: { real_name: user.realName, display_name: user.name },
+        },
+      },
+    };
+  }
+
+  // ---- response_url ----
+
+  async #handleResponseUrl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const raw = await readBody(req);
+    const record = this.#responseUrls.get(url.pathname.slice('/response/'.length));
+    let args: Record<string, unknown> = {};
+    let reply: ApiReply;
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (typeof parsed !== 'object' || parsed === null) throw new Error('not an object');
+      args = parsed as Record<string, unknown>;
+      reply = this.#useResponseUrl(record, args);
+    } catch {
+      reply = fail('invalid_payload', 400);
+    }
+    this.#record('response_url', 'response_url', args, reply);
+    if (reply.body.ok === true) sendJson(res, 200, { ok: true });
+    else sendText(res, reply.status ?? 400, String(reply.body.error));
+  }
+
+  #useResponseUrl(record: ResponseUrlRecord | undefined, args: Record<string, unknown>): ApiReply {
+    if (!record) return fail('no_service', 404);
+    if (this.now() - record.createdAtMs > RESPONSE_URL_TTL_MS) return fail('expired_url', 404);
+    if (record.uses >= RESPONSE_URL_MAX_USES) return fail('used_url', 404);
+    const original =
+      record.originalTs === undefined ? undefined : this.state.message(record.channelId, record.originalTs);
+
+    if (bool(args.delete_original)) {
+      if (!original || original.deleted) return fail('message_not_found', 404);
+      record.uses += 1;
+      this.state.remove(original.channel, original.ts);
+      return { body: { ok: true } };
+    }
+    const blocks = blocksOf(args.blocks);
+    if (str(args.text) === undefined && blocks.length === 0) return fail('no_text', 400);
+    const rejected = this.#checkContent('response_url', record.channelId, args.text, args.blocks);
+    if (rejected) return fail(rejected, 400);
+
+    if (bool(args.replace_original) && original) {
+      if (original.deleted) return fail('message_not_found', 404);
+      record.uses += 1;
+      this.state.edit(original.channel, original.ts, { text: str(args.text) ?? '', blocks });
+      return { body: { ok: true } };
+    }
+    record.uses += 1;
+    const message = this.#postResponse(args, record, 'response_url');
+    if (record.kind === 'command') record.originalTs = message.ts;
+    return { body: { ok: true } };
+  }
+
+  /** A new message from a response: in the channel for `in_channel`, else ephemeral to the invoking user. */
+  #postResponse(args: Record<string, unknown>, record: ResponseUrlRecord, source: MessageSource): SimMessage {
+    const inChannel = args.response_type === 'in_channel';
+    return this.state.add({
+      channel: record.channelId,
+      user: SimIdentity.botUserId,
+      botId: SimIdentity.botId,
+      text: str(args.text) ?? '',
+      blocks: blocksOf(args.blocks),
+      threadTs: str(args.thread_ts),
+      ephemeralTo: inChannel ? undefined : record.userId,
+      source,
+    });
+  }
+}
