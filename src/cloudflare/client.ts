@@ -1,0 +1,524 @@
+/**
+ * The Cloudflare Email Security bulk-job client (DESIGN §2, §7), written from Cloudflare's OpenAPI schema:
+ * `getJob`, `listMessages`, `listJobs`, `cancelJob` and `iterateMessages`.
+ *
+ * - Transport: undici over one keep-alive Agent; a per-attempt timeout (`timeoutMs`).
+ * - Every answer is validated with the zod schemas in `schema.ts`: not JSON or the wrong shape →
+ *   CloudflareSchemaError; an HTTP error → CloudflareApiError; no HTTP answer → CloudflareNetworkError.
+ * - Transient faults (429 honouring `retry-after`, 5xx, resets, timeouts) are retried with exponential
+ *   backoff and full jitter, bounded by `maxRetries` and `maxRetryTimeMs`. Other 4xx never are.
+ * - Every attempt takes a slot from the shared {@link Budget} first.
+ * - Identical in-flight requests are coalesced into one upstream request, and job details are cached for
+ *   `jobCacheMs` (`fresh: true` bypasses the cache, not the coalescing).
+ * - Logs (debug): method, path, query parameter *names*, status, duration, attempt. Never a credential,
+ *   never a query value or a response body (recipients are personal data).
+ */
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import { Agent, type Dispatcher, request } from 'undici';
+import type { z } from 'zod';
+import type { CloudflareAuth } from '../config.js';
+import {
+  BotError,
+  CloudflareApiError,
+  CloudflareNetworkError,
+  CloudflarePagingError,
+  CloudflareSchemaError,
+  type RequestContext,
+} from '../errors.js';
+import type { Logger } from '../logger.js';
+import { Budget, type Priority } from './budget.js';
+import {
+  type ApiMessage,
+  FailureEnvelopeSchema,
+  type Job,
+  JobEnvelopeSchema,
+  JobListEnvelopeSchema,
+  type Message,
+  MessageListEnvelopeSchema,
+} from './schema.js';
+
+export type { Priority } from './budget.js';
+
+/** Per-call options. */
+export interface RequestOptions {
+  /** `user` (default) is served first; `background` (watch refreshes) yields to users in the budget. */
+  priority?: Priority;
+  signal?: AbortSignal;
+  /** `getJob` only: skip the job cache (Refresh). Still joins an identical request already in flight. */
+  fresh?: boolean;
+}
+
+export interface CloudflareClientOptions {
+  /** e.g. `https://api.cloudflare.com/client/v4` (no trailing slash needed). */
+  baseUrl: string;
+  accountId: string;
+  auth: CloudflareAuth;
+  logger?: Logger;
+  /** The shared request budget. Default: a new one of `budgetPer5Min` requests per 5 minutes. */
+  budget?: Budget;
+  budgetPer5Min?: number;
+  /** Per attempt: connect, headers and body each (default 10 s). */
+  timeoutMs?: number;
+  /** Retries after the first attempt (default 3). */
+  maxRetries?: number;
+  /** No retry is started that would end later than this after the first attempt began (default 20 s). */
+  maxRetryTimeMs?: number;
+  /** How long `getJob` results are reused (default 3 s; 0 disables the cache). */
+  jobCacheMs?: number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+  now?: () => number;
+  /** Another undici dispatcher (tests); the client then does not close it. */
+  dispatcher?: Dispatcher;
+}
+
+export interface ListMessagesParams {
+  page: number;
+  perPage: number;
+  status?: string;
+}
+
+export interface ListJobsParams {
+  page: number;
+  perPage: number;
+  status?: string;
+  actionType?: string;
+}
+
+export interface IterateMessagesParams {
+  status?: string;
+  /** Default and maximum 1000. */
+  perPage?: number;
+  /** Stop after this many messages (the last page is trimmed). */
+  maxMessages?: number;
+}
+
+/** The API's maximum `per_page` (OpenAPI `email-security_per_page`). */
+export const MAX_PER_PAGE = 1000;
+
+const BACKOFF_BASE_MS = 300;
+const BACKOFF_CAP_MS = 8_000;
+const JOB_CACHE_MAX_ENTRIES = 500;
+/** Failure codes that mean the request never reached the server: safe to retry even a POST. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** The per-attempt timer fired (kept apart from a caller's abort, which is never retried). */
+class AttemptTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`);
+    this.name = 'AttemptTimeoutError';
+  }
+}
+
+interface Inflight {
+  promise: Promise<unknown>;
+  priority: Priority;
+  /** The request holds a budget slot (or has been sent): a user may join it without waiting behind it. */
+  started: boolean;
+  waiters: number;
+  controller: AbortController;
+}
+
+type Schema<T> = z.ZodType<T>;
+
+export class CloudflareClient {
+  readonly budget: Budget;
+
+  readonly #base: string;
+  readonly #basePath: string;
+  readonly #headers: Record<string, string>;
+  readonly #logger: Logger | undefined;
+  readonly #timeoutMs: number;
+  readonly #maxRetries: number;
+  readonly #maxRetryTimeMs: number;
+  readonly #jobCacheMs: number;
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly #random: () => number;
+  readonly #now: () => number;
+  readonly #dispatcher: Dispatcher;
+  readonly #ownsDispatcher: boolean;
+  readonly #inflight = new Map<string, Inflight>();
+  readonly #jobCache = new Map<string, { job: Job; expires: number }>();
+  /** Bumped when a job's cache is invalidated, so an older read in flight cannot repopulate it. */
+  readonly #jobGeneration = new Map<string, number>();
+
+  constructor(options: CloudflareClientOptions) {
+    const base = options.baseUrl.replace(/\/+$/, '');
+    const bulk = `/accounts/${encodeURIComponent(options.accountId)}/email-security/investigate/bulk`;
+    this.#base = `${base}${bulk}`;
+    this.#basePath = `${new URL(base).pathname.replace(/\/+$/, '')}${bulk}`;
+    this.#headers = {
+      accept: 'application/json',
+      'user-agent': 'bulkjob/0.1',
+      ...(options.auth.kind === 'token'
+        ? { authorization: `Bearer ${options.auth.token}` }
+        : { 'x-auth-email': options.auth.email, 'x-auth-key': options.auth.key }),
+    };
+    this.#logger = options.logger;
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#maxRetries = Math.max(0, options.maxRetries ?? 3);
+    this.#maxRetryTimeMs = options.maxRetryTimeMs ?? 20_000;
+    this.#jobCacheMs = options.jobCacheMs ?? 3_000;
+    this.#sleep = options.sleep ?? ((ms, signal) => sleepFor(ms, undefined, signal ? { signal } : {}));
+    this.#random = options.random ?? Math.random;
+    this.#now = options.now ?? Date.now;
+    this.budget = options.budget ?? new Budget(options.budgetPer5Min ? { limit: options.budgetPer5Min } : {});
+    this.#ownsDispatcher = options.dispatcher === undefined;
+    this.#dispatcher =
+      options.dispatcher ??
+      new Agent({
+        keepAliveTimeout: 30_000,
+        connections: 16,
+        connect: { timeout: this.#timeoutMs },
+      });
+  }
+
+  /** `GET …/bulk/{job_id}`, from the short cache unless `fresh`. */
+  async getJob(jobId: string, opts: RequestOptions = {}): Promise<Job> {
+    const cached = this.#jobCache.get(jobId);
+    if (!opts.fresh && cached && cached.expires > this.#now()) return cached.job;
+    const generation = this.#jobGeneration.get(jobId) ?? 0;
+    const envelope = await this.#call('GET', `/${encodeURIComponent(jobId)}`, [], JobEnvelopeSchema, opts);
+    if ((this.#jobGeneration.get(jobId) ?? 0) === generation) this.#cacheJob(jobId, envelope.result);
+    return envelope.result;
+  }
+
+  /**
+   * `GET …/bulk/{job_id}/messages`: one page. `perPage` in the answer is what the server says it used
+   * (capped at the requested size): a page shorter than it is the last one.
+   */
+  async listMessages(
+    jobId: string,
+    params: ListMessagesParams,
+    opts: RequestOptions = {},
+  ): Promise<{ messages: Message[]; perPage: number }> {
+    const envelope = await this.#call(
+      'GET',
+      `/${encodeURIComponent(jobId)}/messages`,
+      pagingQuery(params.page, params.perPage, params.status),
+      MessageListEnvelopeSchema,
+      opts,
+    );
+    return { messages: envelope.result, perPage: effectivePerPage(params.perPage, envelope.result_info.per_page) };
+  }
+
+  /** `GET …/bulk`: one page of jobs, newest first. */
+  async listJobs(params: ListJobsParams, opts: RequestOptions = {}): Promise<{ jobs: Job[]; perPage: number }> {
+    const query = pagingQuery(params.page, params.perPage, params.status);
+    if (params.actionType !== undefined) query.push(['action_type', params.actionType]);
+    const envelope = await this.#call('GET', '', query, JobListEnvelopeSchema, opts);
+    return { jobs: envelope.result, perPage: effectivePerPage(params.perPage, envelope.result_info.per_page) };
+  }
+
+  /**
+   * `POST …/bulk/{job_id}/cancel`. Retried only when the request surely had no effect (connection refused,
+   * 429, 502–504): after a reset or a timeout the job may already be cancelled, and a blind retry would then
+   * answer "not cancellable", which misleads. The caller shows the error; Refresh shows the truth.
+   */
+  async cancelJob(jobId: string, opts: RequestOptions = {}): Promise<Job> {
+    this.#invalidateJob(jobId);
+    const envelope = await this.#call('POST', `/${encodeURIComponent(jobId)}/cancel`, [], JobEnvelopeSchema, opts);
+    // Invalidate again: a read that started during the cancel must not be served from the cache afterwards.
+    this.#invalidateJob(jobId);
+    this.#cacheJob(jobId, envelope.result);
+    return envelope.result;
+  }
+
+  /**
+   * Every message of a job (optionally one status), one array per page. Pages by `page` / `per_page`
+   * (the bulk endpoints take no cursor) and stops at a short or empty page, or at `maxMessages`. A server
+   * that answers the same page twice (it ignores `page`) raises CloudflarePagingError instead of looping.
+   */
+  async *iterateMessages(
+    jobId: string,
+    params: IterateMessagesParams = {},
+    opts: RequestOptions = {},
+  ): AsyncGenerator<Message[], void, undefined> {
+    const perPage = Math.min(MAX_PER_PAGE, Math.max(1, Math.trunc(params.perPage ?? MAX_PER_PAGE)));
+    const max = params.maxMessages ?? Number.POSITIVE_INFINITY;
+    let seen = 0;
+    let previous: { first: string; length: number } | undefined;
+    for (let page = 1; seen < max; page++) {
+      const { messages, perPage: served } = await this.listMessages(
+        jobId,
+        { page, perPage, ...(params.status !== undefined ? { status: params.status } : {}) },
+        opts,
+      );
+      const first = messages[0];
+      if (!first) return;
+      if (previous && previous.first === first.message_id && previous.length === messages.length) {
+        throw new CloudflarePagingError(
+          { method: 'GET', path: this.#path(`/${encodeURIComponent(jobId)}/messages`) },
+          page,
+        );
+      }
+      previous = { first: first.message_id, length: messages.length };
+      const take = messages.length > max - seen ? messages.slice(0, max - seen) : messages;
+      seen += take.length;
+      yield take;
+      if (messages.length < served) return;
+    }
+  }
+
+  /** Close the connection pool (if the client made it). Pending requests fail. */
+  async close(): Promise<void> {
+    this.#jobCache.clear();
+    if (this.#ownsDispatcher) await this.#dispatcher.close();
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+
+  #path(suffix: string): string {
+    return `${this.#basePath}${suffix}`;
+  }
+
+  #cacheJob(jobId: string, job: Job): void {
+    if (this.#jobCacheMs <= 0) return;
+    const now = this.#now();
+    if (this.#jobCache.size >= JOB_CACHE_MAX_ENTRIES) {
+      for (const [key, entry] of this.#jobCache) if (entry.expires <= now) this.#jobCache.delete(key);
+      // Still full: drop the oldest insertion.
+      const oldest = this.#jobCache.keys().next();
+      if (this.#jobCache.size >= JOB_CACHE_MAX_ENTRIES && !oldest.done) this.#jobCache.delete(oldest.value);
+    }
+    this.#jobCache.delete(jobId);
+    this.#jobCache.set(jobId, { job, expires: now + this.#jobCacheMs });
+  }
+
+  #invalidateJob(jobId: string): void {
+    this.#jobCache.delete(jobId);
+    this.#jobGeneration.set(jobId, (this.#jobGeneration.get(jobId) ?? 0) + 1);
+    // A new read must not join one that started before the cancel.
+    this.#inflight.delete(requestKey('GET', this.#path(`/${encodeURIComponent(jobId)}`), []));
+  }
+
+  /** Coalesce identical in-flight requests, then run (or join) one with retries. */
+  #call<T>(
+    method: 'GET' | 'POST',
+    suffix: string,
+    query: [string, string][],
+    schema: Schema<T>,
+    opts: RequestOptions,
+  ): Promise<T> {
+    const priority = opts.priority ?? 'user';
+    const path = this.#path(suffix);
+    const key = requestKey(method, path, query);
+    let entry = this.#inflight.get(key);
+    // A user must not queue behind a background request still waiting for budget: send its own instead.
+    if (!entry || (priority === 'user' && entry.priority === 'background' && !entry.started)) {
+      const controller = new AbortController();
+      const fresh: Inflight = { promise: Promise.resolve(), priority, started: false, waiters: 0, controller };
+      fresh.promise = this.#withRetries(method, path, query, schema, priority, controller.signal, () => {
+        fresh.started = true;
+      }).finally(() => {
+        if (this.#inflight.get(key) === fresh) this.#inflight.delete(key);
+      });
+      this.#inflight.set(key, fresh);
+      entry = fresh;
+    }
+    return this.#join(key, entry, opts.signal) as Promise<T>;
+  }
+
+  /** Wait for a shared request; the upstream request is aborted only when every waiter has gone. */
+  #join(key: string, entry: Inflight, signal: AbortSignal | undefined): Promise<unknown> {
+    entry.waiters += 1;
+    return new Promise((resolve, reject) => {
+      let left = false;
+      const leave = () => {
+        if (left) return false;
+        left = true;
+        signal?.removeEventListener('abort', onAbort);
+        entry.waiters -= 1;
+        return true;
+      };
+      const onAbort = () => {
+        if (!leave()) return;
+        if (entry.waiters === 0) {
+          if (this.#inflight.get(key) === entry) this.#inflight.delete(key);
+          entry.controller.abort(signal?.reason);
+        }
+        reject(signal?.reason);
+      };
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      entry.promise.then(
+        (value) => {
+          if (leave()) resolve(value);
+        },
+        (error: unknown) => {
+          if (leave()) reject(error);
+        },
+      );
+    });
+  }
+
+  async #withRetries<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    query: [string, string][],
+    schema: Schema<T>,
+    priority: Priority,
+    signal: AbortSignal,
+    onStart: () => void,
+  ): Promise<T> {
+    const context: RequestContext = { method, path };
+    const startedAt = this.#now();
+    for (let attempt = 1; ; attempt++) {
+      await this.budget.acquire(priority, signal);
+      onStart();
+      try {
+        return await this.#attempt(context, query, schema, signal, attempt, priority);
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        if (attempt > this.#maxRetries || !isRetryable(error, method)) throw error;
+        const retryAfterMs =
+          error instanceof CloudflareApiError && error.retryAfterSeconds !== undefined
+            ? error.retryAfterSeconds * 1000
+            : undefined;
+        const backoff = this.#random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
+        // Honour retry-after, plus a little jitter so many clients do not return in the same instant.
+        const delay = retryAfterMs !== undefined ? retryAfterMs + this.#random() * BACKOFF_BASE_MS : backoff;
+        if (this.#now() - startedAt + delay > this.#maxRetryTimeMs) throw error;
+        this.#logger?.debug(
+          { method, path, attempt, delayMs: Math.round(delay), code: (error as BotError).code },
+          'cloudflare request will be retried',
+        );
+        await this.#sleep(delay, signal);
+      }
+    }
+  }
+
+  async #attempt<T>(
+    context: RequestContext,
+    query: [string, string][],
+    schema: Schema<T>,
+    signal: AbortSignal,
+    attempt: number,
+    priority: Priority,
+  ): Promise<T> {
+    const started = performance.now();
+    const timer = new AbortController();
+    const timeout = setTimeout(() => timer.abort(new AttemptTimeoutError(this.#timeoutMs)), this.#timeoutMs);
+    const search = query.length > 0 ? `?${new URLSearchParams(query).toString()}` : '';
+    const url = `${this.#base}${context.path.slice(this.#basePath.length)}${search}`;
+    let status: number | undefined;
+    try {
+      const response = await request(url, {
+        method: context.method as Dispatcher.HttpMethod,
+        headers: this.#headers,
+        dispatcher: this.#dispatcher,
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: this.#timeoutMs,
+        signal: AbortSignal.any([signal, timer.signal]),
+      });
+      status = response.statusCode;
+      const text = await response.body.text();
+      return parseResponse(context, response.statusCode, response.headers, text, schema, this.#now());
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      if (error instanceof BotError) throw error;
+      throw new CloudflareNetworkError(context, timer.signal.aborted ? timer.signal.reason : error);
+    } finally {
+      clearTimeout(timeout);
+      this.#logger?.debug(
+        {
+          method: context.method,
+          path: context.path,
+          query: query.map(([name]) => name).join(','),
+          status: status ?? 'no answer',
+          ms: Math.round(performance.now() - started),
+          attempt,
+          priority,
+        },
+        'cloudflare request',
+      );
+    }
+  }
+}
+
+function pagingQuery(page: number, perPage: number, status: string | undefined): [string, string][] {
+  const query: [string, string][] = [
+    ['page', String(page)],
+    ['per_page', String(perPage)],
+  ];
+  if (status !== undefined) query.push(['status', status]);
+  return query;
+}
+
+function effectivePerPage(requested: number, served: number): number {
+  return served > 0 ? Math.min(requested, served) : requested;
+}
+
+function requestKey(method: string, path: string, query: [string, string][]): string {
+  return `${method} ${path}?${new URLSearchParams(query).toString()}`;
+}
+
+function parseResponse<T>(
+  context: RequestContext,
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+  text: string,
+  schema: Schema<T>,
+  now: number,
+): T {
+  let body: unknown;
+  let json = true;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    json = false;
+  }
+  if (status >= 200 && status < 300) {
+    if (!json) {
+      const type = String(headers['content-type'] ?? 'no content-type');
+      throw new CloudflareSchemaError(context, [], `the body is not JSON (${type})`);
+    }
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) throw new CloudflareSchemaError(context, parsed.error.issues);
+    return parsed.data;
+  }
+  const failure = json ? FailureEnvelopeSchema.safeParse(body) : undefined;
+  const errors: ApiMessage[] = failure?.success ? failure.data.errors : [];
+  throw new CloudflareApiError(status, errors, context, parseRetryAfter(headers['retry-after'], now));
+}
+
+/** `retry-after`: delta seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (/^\d+$/.test(raw.trim())) return Number(raw.trim());
+  const at = Date.parse(raw);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+function causeCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && !code.startsWith('cloudflare_')) return code;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+/**
+ * GETs are retried on 429, 5xx and any failure to get an answer. The POST (cancel) only when it surely had
+ * no effect: 429, 502–504 (the edge did not reach the origin), or a connection that was never made.
+ */
+function isRetryable(error: unknown, method: string): boolean {
+  if (error instanceof CloudflareApiError) {
+    if (error.status === 429) return true;
+    if (method === 'GET') return error.status >= 500;
+    return error.status === 502 || error.status === 503 || error.status === 504;
+  }
+  if (error instanceof CloudflareNetworkError) {
+    if (method === 'GET') return true;
+    const code = causeCode(error.cause);
+    return code !== undefined && NOT_SENT_CODES.has(code);
+  }
+  return false;
+}

@@ -1,0 +1,398 @@
+import { Writable } from 'node:stream';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Budget } from '../../src/cloudflare/budget.js';
+import { CloudflareClient, type CloudflareClientOptions } from '../../src/cloudflare/client.js';
+import {
+  BudgetExhaustedError,
+  CloudflareApiError,
+  CloudflareNetworkError,
+  CloudflarePagingError,
+  CloudflareSchemaError,
+} from '../../src/errors.js';
+import { createLogger } from '../../src/logger.js';
+import { CloudflareSim, type SimFault } from '../../src/sim/cloudflare.js';
+
+let sim: CloudflareSim;
+const clients: CloudflareClient[] = [];
+
+beforeAll(async () => {
+  sim = await CloudflareSim.start();
+});
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+afterAll(async () => {
+  await sim.close();
+});
+
+/** A client on the simulator with instant, recorded sleeps and a clock the test can move. */
+function makeClient(overrides: Partial<CloudflareClientOptions> = {}) {
+  const sleeps: number[] = [];
+  const clock = { now: 1_000_000 };
+  const client = new CloudflareClient({
+    baseUrl: sim.baseUrl,
+    accountId: sim.accountId,
+    auth: { kind: 'token', token: sim.token },
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      clock.now += ms;
+    },
+    random: () => 0.5,
+    now: () => clock.now,
+    timeoutMs: 2_000,
+    ...overrides,
+  });
+  clients.push(client);
+  return { client, sleeps, clock };
+}
+
+function jobWith(fault?: SimFault, spec: Parameters<CloudflareSim['addJob']>[0] = {}) {
+  const { id } = sim.addJob({ total: 50, ...spec, ...(fault ? { fault } : {}) });
+  return id;
+}
+
+const upstream = (jobId: string) => sim.countRequests({ jobId });
+
+describe('reads', () => {
+  it('reads a job with a bearer token; the server sees the path and the scheme', async () => {
+    const { client } = makeClient();
+    const id = jobWith();
+    const job = await client.getJob(id);
+    expect(job).toMatchObject({ job_id: id, status: 'COMPLETED', total_messages_discovered: 50 });
+    const seen = sim.requests.filter((r) => r.jobId === id);
+    expect(seen).toEqual([
+      expect.objectContaining({
+        method: 'GET',
+        path: `/client/v4/accounts/${sim.accountId}/email-security/investigate/bulk/${id}`,
+        auth: 'token',
+      }),
+    ]);
+  });
+
+  it('sends the legacy X-Auth-Email and X-Auth-Key headers', async () => {
+    const { client } = makeClient({ auth: { kind: 'key', email: sim.email, key: sim.key } });
+    const id = jobWith();
+    await expect(client.getJob(id)).resolves.toMatchObject({ job_id: id });
+    expect(sim.requests.filter((r) => r.jobId === id).map((r) => r.auth)).toEqual(['key']);
+  });
+
+  it('sends page, per_page and status, and lists jobs with action_type', async () => {
+    const { client } = makeClient();
+    const id = jobWith(undefined, { total: 30, failureRate: 0.5 });
+    const { messages, perPage } = await client.listMessages(id, { page: 2, perPage: 5, status: 'FAILED' });
+    expect(perPage).toBe(5);
+    expect(messages).toHaveLength(5);
+    expect(messages.every((m) => m.status === 'FAILED')).toBe(true);
+    expect(sim.requests.at(-1)?.query).toEqual({ page: '2', per_page: '5', status: 'FAILED' });
+    const { jobs } = await client.listJobs({ page: 1, perPage: 1000, actionType: 'MOVE' });
+    expect(jobs.map((j) => j.job_id)).toContain(id);
+    expect(sim.requests.at(-1)?.query).toEqual({ page: '1', per_page: '1000', action_type: 'MOVE' });
+  });
+
+  it('passes unknown enum values through as strings', async () => {
+    const { client } = makeClient();
+    const id = jobWith({ kind: 'unknown-enums' });
+    const job = await client.getJob(id);
+    expect(job.status).toBe('QUARANTINED_FOREVER');
+    expect(job.action_params.destination).toBe('Archive');
+    const { messages } = await client.listMessages(id, { page: 1, perPage: 10 });
+    expect(messages.map((m) => m.status)).toContain('QUARANTINED_FOREVER');
+    expect(messages[0]?.action_params.destination).toBe('Archive');
+  });
+});
+
+describe('errors that are not retried', () => {
+  it('maps 403 code 10000 to CloudflareApiError, without retrying', async () => {
+    const { client, sleeps } = makeClient();
+    const id = jobWith({ kind: 'forbidden' });
+    const error = await client.getJob(id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CloudflareApiError);
+    expect(error).toMatchObject({ status: 403, code: 'cloudflare_forbidden', errors: [{ code: 10000 }] });
+    expect((error as CloudflareApiError).request).toEqual({
+      method: 'GET',
+      path: `/client/v4/accounts/${sim.accountId}/email-security/investigate/bulk/${id}`,
+    });
+    expect(upstream(id)).toBe(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('reports a bad token as 403 and never puts the token in the error', async () => {
+    const { client } = makeClient({ auth: { kind: 'token', token: 'wrong-secret-token' } });
+    const id = jobWith();
+    const error = await client.getJob(id).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 403, errors: [{ code: 10000, message: 'Authentication error' }] });
+    expect(JSON.stringify(error)).not.toContain('wrong-secret-token');
+    expect(String(error)).not.toContain('wrong-secret-token');
+  });
+
+  it('maps an unknown job to 404 code 7003', async () => {
+    const { client } = makeClient();
+    const missing = '6f1c1a52-0c1b-4f5e-9a51-3f2d8f7c0b11';
+    const error = await client.getJob(missing).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CloudflareApiError);
+    expect(error).toMatchObject({ status: 404, code: 'cloudflare_not_found', errors: [{ code: 7003 }] });
+    expect(upstream(missing)).toBe(1);
+  });
+
+  it('maps a body that is not JSON to CloudflareSchemaError', async () => {
+    const { client } = makeClient();
+    const id = jobWith({ kind: 'non-json' });
+    const error = await client.getJob(id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CloudflareSchemaError);
+    expect((error as Error).message).toContain('not JSON');
+    expect(upstream(id)).toBe(1);
+  });
+
+  it('maps valid JSON of the wrong shape to CloudflareSchemaError with the issues', async () => {
+    const { client } = makeClient();
+    const id = jobWith({ kind: 'wrong-shape' });
+    const error = await client.listMessages(id, { page: 1, perPage: 10 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CloudflareSchemaError);
+    expect((error as CloudflareSchemaError).issues.length).toBeGreaterThan(0);
+  });
+});
+
+describe('retries', () => {
+  it('retries a 429 after the retry-after it was given, then succeeds', async () => {
+    const { client, sleeps } = makeClient();
+    const id = jobWith({ kind: 'rate-limit', retryAfterSeconds: 7, times: 1 });
+    await expect(client.getJob(id)).resolves.toMatchObject({ job_id: id });
+    expect(upstream(id)).toBe(2);
+    expect(sleeps).toHaveLength(1);
+    expect(sleeps[0]).toBeGreaterThanOrEqual(7_000);
+  });
+
+  it('fails at once when retry-after is beyond the retry time budget, carrying retryAfterSeconds', async () => {
+    const { client, sleeps } = makeClient({ maxRetryTimeMs: 20_000 });
+    const id = jobWith({ kind: 'rate-limit', retryAfterSeconds: 60 });
+    const error = await client.getJob(id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CloudflareApiError);
+    expect(error).toMatchObject({ status: 429, retryAfterSeconds: 60, code: 'cloudflare_rate_limited' });
+    expect(upstream(id)).toBe(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('retries a 5xx with growing backoff, then succeeds', async () => {
+    const { client, sleeps } = makeClient();
+    const id = jobWith({ kind: 'server-error', status: 500, times: 2 });
+    await expect(client.getJob(id)).resolves.toMatchObject({ job_id: id });
+    expect(upstream(id)).toBe(3);
+    expect(sleeps).toHaveLength(2);
+    expect(sleeps[1]).toBeGreaterThan(sleeps[0] ?? 0);
+  });
+
+  it('gives up on a 5xx that never ends after maxRetries + 1 attempts', async () => {
+    const { client } = makeClient({ maxRetries: 3 });
+    const id = jobWith({ kind: 'server-error', status: 503 });
+    const error = await client.getJob(id).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 503, code: 'cloudflare_unavailable' });
+    expect(upstream(id)).toBe(4);
+  });
+
+  it('stops retrying when the total retry time is used up', async () => {
+    const { client, sleeps } = makeClient({ maxRetries: 50, maxRetryTimeMs: 5_000 });
+    const id = jobWith({ kind: 'server-error' });
+    await expect(client.getJob(id)).rejects.toBeInstanceOf(CloudflareApiError);
+    expect(sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(5_000);
+    expect(upstream(id)).toBeLessThan(51);
+  });
+
+  it('retries a reset connection, and maps a lasting one to CloudflareNetworkError', async () => {
+    const { client } = makeClient();
+    const once = jobWith({ kind: 'reset', times: 1 });
+    await expect(client.getJob(once)).resolves.toMatchObject({ job_id: once });
+    expect(upstream(once)).toBe(2);
+
+    const always = jobWith({ kind: 'reset' });
+    const error = await client.getJob(always).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CloudflareNetworkError);
+    expect(error).toMatchObject({ code: 'cloudflare_unreachable' });
+    expect(upstream(always)).toBe(4);
+  });
+
+  it('times out a slow reply and maps it to CloudflareNetworkError', async () => {
+    const { client } = makeClient({ timeoutMs: 100, maxRetries: 1 });
+    const id = jobWith({ kind: 'slow', delayMs: 1_500 });
+    const error = await client.getJob(id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CloudflareNetworkError);
+    expect(upstream(id)).toBe(2);
+  });
+
+  it('maps a refused connection to CloudflareNetworkError', async () => {
+    const closed = await CloudflareSim.start();
+    const baseUrl = closed.baseUrl;
+    await closed.close();
+    const { client } = makeClient({ baseUrl, maxRetries: 1 });
+    await expect(client.getJob(jobWith())).rejects.toBeInstanceOf(CloudflareNetworkError);
+  });
+});
+
+describe('cancel', () => {
+  it('cancels a running job and invalidates the cached job', async () => {
+    const { client } = makeClient();
+    const id = jobWith(undefined, { total: 100, progress: { kind: 'static', status: 'PROCESSING', processed: 10 } });
+    expect((await client.getJob(id)).status).toBe('PROCESSING');
+    const cancelled = await client.cancelJob(id);
+    expect(cancelled).toMatchObject({ job_id: id, status: 'CANCELLED', messages_pending: 0 });
+    expect((await client.getJob(id)).status).toBe('CANCELLED');
+    expect(sim.countRequests({ jobId: id, method: 'POST' })).toBe(1);
+  });
+
+  it('does not retry a cancel that may have reached the server (500, reset); does on 503 and 429', async () => {
+    const { client } = makeClient();
+    const running = { total: 10, progress: { kind: 'static', status: 'PROCESSING' } } as const;
+    const five = jobWith({ kind: 'server-error', status: 500 }, running);
+    await expect(client.cancelJob(five)).rejects.toMatchObject({ status: 500 });
+    expect(upstream(five)).toBe(1);
+
+    const reset = jobWith({ kind: 'reset' }, running);
+    await expect(client.cancelJob(reset)).rejects.toBeInstanceOf(CloudflareNetworkError);
+    expect(upstream(reset)).toBe(1);
+
+    const unavailable = jobWith({ kind: 'server-error', status: 503, times: 1 }, running);
+    await expect(client.cancelJob(unavailable)).resolves.toMatchObject({ status: 'CANCELLED' });
+    expect(upstream(unavailable)).toBe(2);
+
+    const limited = jobWith({ kind: 'rate-limit', retryAfterSeconds: 1, times: 1 }, running);
+    await expect(client.cancelJob(limited)).resolves.toMatchObject({ status: 'CANCELLED' });
+    expect(upstream(limited)).toBe(2);
+  });
+
+  it('reports the cancel of a finished job as a 400 CloudflareApiError', async () => {
+    const { client } = makeClient();
+    const id = jobWith();
+    const error = await client.cancelJob(id).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 400, errors: [{ code: 1001 }], request: { method: 'POST' } });
+    expect(upstream(id)).toBe(1);
+  });
+});
+
+describe('iterateMessages', () => {
+  async function collect(iterable: AsyncIterable<unknown[]>): Promise<number[]> {
+    const sizes: number[] = [];
+    for await (const page of iterable) sizes.push(page.length);
+    return sizes;
+  }
+
+  it('pages with page/per_page and stops at the short page', async () => {
+    const { client } = makeClient();
+    const id = jobWith(undefined, { total: 2_500 });
+    expect(await collect(client.iterateMessages(id))).toEqual([1000, 1000, 500]);
+    expect(sim.requests.filter((r) => r.jobId === id).map((r) => r.query)).toEqual([
+      { page: '1', per_page: '1000' },
+      { page: '2', per_page: '1000' },
+      { page: '3', per_page: '1000' },
+    ]);
+  });
+
+  it('stops at an empty page when the total is a multiple of per_page', async () => {
+    const { client } = makeClient();
+    const id = jobWith(undefined, { total: 40 });
+    expect(await collect(client.iterateMessages(id, { perPage: 20 }))).toEqual([20, 20]);
+    expect(upstream(id)).toBe(3);
+  });
+
+  it('filters by status and stops at maxMessages', async () => {
+    const { client } = makeClient();
+    const id = jobWith(undefined, { total: 3_000, failureRate: 0.9 });
+    const pages: string[][] = [];
+    for await (const page of client.iterateMessages(id, { status: 'FAILED', maxMessages: 1_500 })) {
+      pages.push(page.map((m) => m.status));
+    }
+    expect(pages.map((p) => p.length)).toEqual([1000, 500]);
+    expect(pages.flat().every((s) => s === 'FAILED')).toBe(true);
+    expect(upstream(id)).toBe(2);
+  });
+
+  it('throws CloudflarePagingError when the server returns the same page twice', async () => {
+    const { client } = makeClient();
+    const id = jobWith({ kind: 'ignores-page' }, { total: 50 });
+    const error = await collect(client.iterateMessages(id, { perPage: 10 })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CloudflarePagingError);
+    expect(upstream(id)).toBe(2);
+  });
+});
+
+describe('coalescing and cache', () => {
+  it('sends one upstream request for 20 identical concurrent reads', async () => {
+    const { client } = makeClient();
+    const id = jobWith();
+    const jobs = await Promise.all(Array.from({ length: 20 }, () => client.getJob(id)));
+    expect(new Set(jobs.map((j) => j.job_id))).toEqual(new Set([id]));
+    expect(upstream(id)).toBe(1);
+
+    // listMessages has no cache: only coalescing can explain a single request.
+    const pages = await Promise.all(
+      Array.from({ length: 20 }, () => client.listMessages(id, { page: 1, perPage: 10 })),
+    );
+    expect(pages.every((p) => p.messages.length === 10)).toBe(true);
+    expect(upstream(id)).toBe(2);
+    // Different queries are not merged.
+    await Promise.all([
+      client.listMessages(id, { page: 1, perPage: 5 }),
+      client.listMessages(id, { page: 2, perPage: 5 }),
+    ]);
+    expect(upstream(id)).toBe(4);
+  });
+
+  it('caches job details for jobCacheMs; fresh bypasses the cache', async () => {
+    const { client, clock } = makeClient({ jobCacheMs: 3_000 });
+    const id = jobWith();
+    await client.getJob(id);
+    await client.getJob(id);
+    expect(upstream(id)).toBe(1);
+    await client.getJob(id, { fresh: true });
+    expect(upstream(id)).toBe(2);
+    clock.now += 3_001;
+    await client.getJob(id);
+    expect(upstream(id)).toBe(3);
+  });
+
+  it('lets an aborted caller leave without failing the others', async () => {
+    const { client } = makeClient();
+    const id = jobWith({ kind: 'slow', delayMs: 100 });
+    const controller = new AbortController();
+    const leaving = client.getJob(id, { signal: controller.signal });
+    const staying = client.getJob(id);
+    controller.abort(new Error('user left'));
+    await expect(leaving).rejects.toThrow('user left');
+    await expect(staying).resolves.toMatchObject({ job_id: id });
+    expect(upstream(id)).toBe(1);
+  });
+});
+
+describe('budget and logs', () => {
+  it('takes a budget slot for every attempt, retries included', async () => {
+    const budget = new Budget({ limit: 2, windowMs: 60_000, maxUserWaitMs: 0 });
+    const { client } = makeClient({ budget, maxRetries: 5 });
+    const id = jobWith({ kind: 'server-error' });
+    await expect(client.getJob(id)).rejects.toBeInstanceOf(BudgetExhaustedError);
+    expect(upstream(id)).toBe(2);
+    expect(budget.stats().used).toBe(2);
+  });
+
+  it('logs method, path, status and attempt at debug, never the token or query values', async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const logger = createLogger({ level: 'debug', destination });
+    const { client } = makeClient({ logger });
+    const id = jobWith({ kind: 'server-error', times: 1 }, { total: 20, failureRate: 0.5 });
+    await client.listMessages(id, { page: 1, perPage: 7, status: 'FAILED' });
+    const entries = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((e) => e.msg === 'cloudflare request');
+    expect(entries).toHaveLength(2);
+    expect(entries[0]).toMatchObject({ method: 'GET', status: 503, attempt: 1, query: 'page,per_page,status' });
+    expect(entries[1]).toMatchObject({ status: 200, attempt: 2 });
+    expect(String(entries[1]?.path)).toContain(`/bulk/${id}/messages`);
+    const all = lines.join('\n');
+    expect(all).not.toContain(sim.token);
+    expect(all).not.toContain('FAILED');
+    expect(all).not.toContain('example-corp.com');
+  });
+});
