@@ -86,5 +86,7 @@ export interface CompletionNoticeInput {
   watcher: string;
   /** 'terminal': the job ended; 'expired': the watch hit its maximum time first. */
   reason: 'terminal' | 'expired';
+  /** How long the watch ran, for "stopped watching after 12h" when `reason` is 'expired'. */
+  watchedForSeconds?: number;
   now: Date;
 }

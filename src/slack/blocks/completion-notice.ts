@@ -1,0 +1,45 @@
+/**
+ * The thread reply when a watched job ends (or the watch gives up first): mentions the watcher, says how it
+ * ended, with counts, duration and the top failure reasons. Channel-visible: no recipients, reasons masked.
+ */
+import { buildFallbackText, buildSection } from './builders.js';
+import { formatFailureReasons } from './failure-reasons.js';
+import { escapeOneLine, formatDurationCompact, formatStatus, formatUser } from './format.js';
+import { describeTiming, formatJobAction, formatJobCounts, formatJobId } from './job-summary.js';
+import type { Block, CompletionNoticeInput, SlackMessage } from './types.js';
+
+/** A notice is a short thread reply: the three most frequent reasons are enough. */
+const TOP_REASONS = 3;
+
+/** How it ended, in words: `ended: :white_check_mark: COMPLETED`. */
+function describeEnding(input: CompletionNoticeInput): string {
+  const { job } = input;
+  if (input.reason === 'expired') {
+    const after =
+      input.watchedForSeconds === undefined ? '' : ` after ${formatDurationCompact(input.watchedForSeconds * 1000)}`;
+    return `:hourglass: Stopped watching${after}, job still ${formatStatus(job.status)}`;
+  }
+  return `ended: ${formatStatus(job.status)}`;
+}
+
+/** The completion notice for a watched job. */
+export function renderCompletionNotice(input: CompletionNoticeInput): SlackMessage {
+  const { job } = input;
+  const watcher = formatUser(input.watcher);
+  const what = `Bulk ${formatJobAction(job, true)} ${formatJobId(job.job_id)}`;
+  const ending = describeEnding(input);
+  const headline = input.reason === 'expired' ? `${watcher} ${ending} (${what}).` : `${watcher} ${what} ${ending}.`;
+  const timing = describeTiming(job, input.now);
+  const blocks: Block[] = [
+    buildSection(`${headline}\n${formatJobCounts(job)} · ${timing.label.toLowerCase()} ${timing.value}`),
+  ];
+  const reasons = formatFailureReasons(input.failures, job.messages_failed, TOP_REASONS);
+  if (reasons !== undefined) blocks.push(buildSection(reasons));
+
+  const plainEnding =
+    input.reason === 'expired'
+      ? `stopped watching, job still ${escapeOneLine(job.status, 60)}`
+      : `ended ${escapeOneLine(job.status, 60)}`;
+  const text = `${watcher} Bulk ${formatJobAction(job, true)} job ${escapeOneLine(job.job_id, 60)} ${plainEnding}: ${formatJobCounts(job)}`;
+  return { text: buildFallbackText(text), blocks };
+}

@@ -1,0 +1,93 @@
+/**
+ * `/bulkjob list [status]`: recent jobs, newest first, one section a job with a View button, and paging.
+ */
+import type { Job } from '../../cloudflare/schema.js';
+import { ActionId, BlockId } from '../ids.js';
+import { encodeQuery, type ListQuery } from '../query.js';
+import { buildActions, buildButton, buildContext, buildFallbackText, buildHeader, buildSection } from './builders.js';
+import { escapeOneLine, formatSlackDate, formatStatus, parseTimeMs, pluralize, progressBar } from './format.js';
+import { countDone, formatJobAction, formatJobCounts, formatJobId } from './job-summary.js';
+import { LIMITS } from './limits.js';
+import type { Block, JobListInput, SlackMessage } from './types.js';
+
+const COMMENT_MAX = 200;
+
+/** Newest first by `created_at`; unparseable times sink to the end, ties keep the API's order. */
+export function sortJobsNewestFirst(jobs: readonly Job[]): Job[] {
+  const key = (job: Job) => parseTimeMs(job.created_at) ?? Number.NEGATIVE_INFINITY;
+  return [...jobs].sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    return ka === kb ? 0 : kb > ka ? 1 : -1;
+  });
+}
+
+function describeListFilter(status: string | undefined): string {
+  return status === undefined ? 'all statuses' : escapeOneLine(status.toLowerCase(), 40);
+}
+
+function formatJobRow(job: Job): string {
+  const lines = [
+    `${formatStatus(job.status)} · *${formatJobAction(job, false)}*`,
+    formatJobId(job.job_id),
+    `${formatJobCounts(job)} · ${progressBar(countDone(job), job.total_messages_discovered)}`,
+    `Created ${formatSlackDate(job.created_at)}`,
+  ];
+  if (job.comment) lines.push(`Comment: ${escapeOneLine(job.comment, COMMENT_MAX)}`);
+  return lines.join('\n');
+}
+
+/** Recent jobs with View buttons, the page line and ◀ Prev / Next ▶. */
+export function renderJobList(input: JobListInput): SlackMessage {
+  const { query } = input;
+  const jobs = sortJobsNewestFirst(input.jobs);
+  const title = query.status === undefined ? 'Recent bulk jobs' : `Recent bulk jobs · ${query.status.toLowerCase()}`;
+  // Fixed blocks: header, page line, paging buttons.
+  const slots = LIMITS.blocks - 3;
+  const shown = jobs.slice(0, slots);
+
+  const rows: Block[] = shown.map((job, i) => ({
+    ...buildSection(formatJobRow(job)),
+    accessory: buildButton({
+      text: 'View',
+      actionId: `${ActionId.navView}_${i}`,
+      value: encodeQuery({ kind: 'view', jobId: job.job_id, page: 1 }),
+    }),
+  }));
+  if (rows.length === 0) {
+    rows.push(
+      buildSection(
+        query.status !== undefined
+          ? `No jobs with status ${describeListFilter(query.status)}${query.page > 1 ? ` on page ${query.page}` : ''}.`
+          : query.page > 1
+            ? `No bulk jobs on page ${query.page}.`
+            : 'No bulk jobs yet.',
+      ),
+    );
+  }
+
+  const context = [`Page ${query.page} · ${describeListFilter(query.status)}`];
+  if (jobs.length > shown.length) context.push(`${pluralize(jobs.length - shown.length, 'more job')} not shown`);
+
+  const page = (n: number): ListQuery =>
+    query.status === undefined ? { kind: 'list', page: n } : { kind: 'list', status: query.status, page: n };
+  const buttons: Record<string, unknown>[] = [];
+  if (query.page > 1) {
+    buttons.push(buildButton({ text: '◀ Prev', actionId: ActionId.navPrev, value: encodeQuery(page(query.page - 1)) }));
+  }
+  if (input.hasNext) {
+    buttons.push(buildButton({ text: 'Next ▶', actionId: ActionId.navNext, value: encodeQuery(page(query.page + 1)) }));
+  }
+
+  const blocks: Block[] = [
+    buildHeader(escapeOneLine(title, LIMITS.headerText)),
+    ...rows,
+    buildContext(context),
+    ...buildActions(BlockId.actions, buttons),
+  ];
+  const text =
+    jobs.length === 0
+      ? `No bulk jobs (${describeListFilter(query.status)}, page ${query.page}).`
+      : `${pluralize(jobs.length, 'bulk job')} (${describeListFilter(query.status)}, page ${query.page})`;
+  return { text: buildFallbackText(text), blocks };
+}

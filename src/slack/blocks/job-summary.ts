@@ -1,0 +1,124 @@
+/**
+ * The summary of one job (from *get job*), shared by the ephemeral job view and the channel-visible status
+ * card: a header, ten fields, and the job's comment and status message when present.
+ */
+import { type Job, TERMINAL_STATUSES } from '../../cloudflare/schema.js';
+import { buildFieldsSection, buildHeader, buildSection } from './builders.js';
+import {
+  computePercent,
+  describeActionRaw,
+  escapeAndTruncate,
+  escapeOneLine,
+  formatCount,
+  formatDurationCompact,
+  formatSlackDate,
+  formatStatus,
+  formatUser,
+  maskEmails,
+  measureSpan,
+  progressBar,
+  statusEmoji,
+} from './format.js';
+import type { Block } from './types.js';
+
+export interface JobSummaryOptions {
+  now: Date;
+  /** Mask anything email-shaped in upstream text: set for everything that is visible to a channel. */
+  mask: boolean;
+  /** Slack user id shown as "Requested by" (the ephemeral view). */
+  requestedBy?: string;
+}
+
+/** Upstream free text (comment, status message) gets this much room each, so both fit one section. */
+const NOTE_MAX = 1400;
+
+/** Apply the card's masking rule to a piece of upstream text, before it is escaped. */
+export function cleanUpstream(raw: string, mask: boolean): string {
+  return mask ? maskEmails(raw) : raw;
+}
+
+/** `MOVE → DeletedItems`, escaped (and masked when asked): a destination is upstream text too. */
+export function formatJobAction(job: Job, mask: boolean): string {
+  return escapeOneLine(cleanUpstream(describeActionRaw(job.action_type, job.action_params), mask), 120);
+}
+
+/** The job id in code formatting; ids are validated UUIDs, but a backtick could still end the span early. */
+export function formatJobId(jobId: string): string {
+  return `\`${escapeOneLine(jobId, 60).replaceAll('`', 'ˋ')}\``;
+}
+
+/** `1,000 discovered · 600 successful · 20 failed · 380 pending`. */
+export function formatJobCounts(job: Job): string {
+  return [
+    `${formatCount(job.total_messages_discovered)} discovered`,
+    `${formatCount(job.messages_successful)} successful`,
+    `${formatCount(job.messages_failed)} failed`,
+    `${formatCount(job.messages_pending)} pending`,
+  ].join(' · ');
+}
+
+/** Messages done (successful or failed): the numerator of the progress bar. */
+export function countDone(job: Job): number {
+  return job.messages_successful + job.messages_failed;
+}
+
+/** `Duration 1h 4m` for a finished job, `Elapsed 12m` for a running one, or what is known. */
+export function describeTiming(job: Job, now: Date): { label: string; value: string } {
+  const terminal = TERMINAL_STATUSES.has(job.status);
+  const ran = measureSpan(job.started_at, job.completed_at);
+  if (ran !== undefined) return { label: 'Duration', value: formatDurationCompact(ran) };
+  if (!terminal) {
+    const elapsed = measureSpan(job.started_at, now);
+    if (elapsed !== undefined) return { label: 'Elapsed', value: formatDurationCompact(elapsed) };
+    return { label: 'Elapsed', value: 'not started yet' };
+  }
+  return { label: 'Duration', value: '—' };
+}
+
+/** The header text: state emoji and the action, e.g. `:white_check_mark: Bulk MOVE → DeletedItems`. */
+export function formatJobTitle(job: Job, mask: boolean): string {
+  return `${statusEmoji(job.status)} Bulk ${formatJobAction(job, mask)}`;
+}
+
+/** Header, summary fields and notes for one job. */
+export function buildJobSummary(job: Job, options: JobSummaryOptions): Block[] {
+  const timing = describeTiming(job, options.now);
+  const total = job.total_messages_discovered;
+  const progress =
+    total > 0
+      ? `${progressBar(countDone(job), total)}\n${formatCount(countDone(job))} of ${formatCount(total)} done`
+      : `${progressBar(0, 0)}\nno messages discovered${TERMINAL_STATUSES.has(job.status) ? '' : ' yet'}`;
+  const fields = [
+    `*Job*\n${formatJobId(job.job_id)}`,
+    `*Status*\n${formatStatus(job.status)}`,
+    `*Action*\n${formatJobAction(job, options.mask)}`,
+    `*Progress*\n${progress}`,
+    `*Messages*\n${formatJobCounts(job)}`,
+    `*Created*\n${formatSlackDate(job.created_at)}`,
+    `*Started*\n${job.started_at ? formatSlackDate(job.started_at) : 'not yet'}`,
+    `*Completed*\n${job.completed_at ? formatSlackDate(job.completed_at) : '—'}`,
+    `*${timing.label}*\n${timing.value}`,
+  ];
+  if (options.requestedBy !== undefined) fields.push(`*Requested by*\n${formatUser(options.requestedBy)}`);
+
+  const notes: string[] = [];
+  if (job.comment) notes.push(`*Comment*\n${escapeAndTruncate(cleanUpstream(job.comment, options.mask), NOTE_MAX)}`);
+  if (job.status_message) {
+    notes.push(`*Status message*\n${escapeAndTruncate(cleanUpstream(job.status_message, options.mask), NOTE_MAX)}`);
+  }
+  const blocks = [buildHeader(formatJobTitle(job, options.mask)), buildFieldsSection(fields)];
+  if (notes.length > 0) blocks.push(buildSection(notes.join('\n')));
+  return blocks;
+}
+
+/**
+ * A one-line summary for fallback text: `Bulk MOVE → DeletedItems 182bd5e5-…: PROCESSING, 62% done (600
+ * successful, 20 failed, 380 pending of 1,000 discovered)`. Escaped; no recipients.
+ */
+export function describeJobLine(job: Job, mask: boolean): string {
+  const percent = computePercent(countDone(job), job.total_messages_discovered);
+  return (
+    `Bulk ${formatJobAction(job, mask)} ${escapeOneLine(job.job_id, 60)}: ${escapeOneLine(job.status, 60)}, ` +
+    `${percent}% done (${formatJobCounts(job)})`
+  );
+}

@@ -1,0 +1,173 @@
+/**
+ * The job view (DESIGN §4): ephemeral to the one who asked, so it may show recipients. Summary, one page of
+ * messages, the page line, and the navigation buttons, each carrying the query it leads to.
+ */
+import { type Message, TERMINAL_STATUSES } from '../../cloudflare/schema.js';
+import { ActionId, BlockId } from '../ids.js';
+import { encodeQuery, type ViewQuery } from '../query.js';
+import {
+  buildActions,
+  buildButton,
+  buildCancelButton,
+  buildContext,
+  buildDivider,
+  buildFallbackText,
+  buildSection,
+} from './builders.js';
+import {
+  describeActionRaw,
+  escapeAndTruncate,
+  escapeOneLine,
+  formatSlackDate,
+  pluralize,
+  readRecipient,
+  statusEmoji,
+} from './format.js';
+import { buildJobSummary, describeJobLine } from './job-summary.js';
+import { LIMITS } from './limits.js';
+import type { Block, JobViewInput, SlackMessage } from './types.js';
+
+/** Room for each upstream piece of a message line: roomy for one message a section, tight when packing. */
+const ROOMY = { recipient: 320, action: 120, reason: 900 } as const;
+const TIGHT = { recipient: 120, action: 60, reason: 200 } as const;
+
+const SECTION_JOIN = '\n\n';
+
+/** Lower-case status for prose (`failed only`), escaped: the filter is validated, but cheap to be safe. */
+function describeFilter(status: string | undefined): string {
+  return status === undefined ? 'all statuses' : `${escapeOneLine(status.toLowerCase(), 40)} only`;
+}
+
+/** One message as mrkdwn lines: status, recipient, action; time and retries; reason and retry time. */
+export function formatMessageLines(
+  message: Message,
+  room: { recipient: number; action: number; reason: number },
+): string {
+  const recipient = readRecipient(message.action_params);
+  const who = recipient === undefined ? '_unknown recipient_' : escapeOneLine(recipient, room.recipient);
+  const action = escapeOneLine(describeActionRaw(message.action_type, message.action_params), room.action);
+  const lines = [`${statusEmoji(message.status)} *${escapeOneLine(message.status, 60)}* · ${who} · ${action}`];
+  const when = message.processed_at
+    ? `Processed ${formatSlackDate(message.processed_at)}`
+    : `Created ${formatSlackDate(message.created_at)}`;
+  lines.push(`${when} · ${pluralize(message.retry_count, 'retry', 'retries')}`);
+  const reason = message.status_message ? `Reason: ${escapeAndTruncate(message.status_message, room.reason)}` : '';
+  const retryAfter = message.retry_after ? `Retry after ${formatSlackDate(message.retry_after)}` : '';
+  const failure = [reason, retryAfter].filter(Boolean).join(' · ');
+  if (failure) lines.push(failure);
+  return lines.join('\n');
+}
+
+function describeEmptyPage(query: ViewQuery): string {
+  const which = query.status === undefined ? '' : `${escapeOneLine(query.status.toLowerCase(), 40)} `;
+  return query.page > 1 ? `No ${which}messages on page ${query.page}.` : `No ${which}messages.`;
+}
+
+/**
+ * Lay the messages out in at most `slots` sections: one message a section when they fit, otherwise packed
+ * several to a section (up to 3000 characters each). Returns the sections and how many messages did not fit.
+ */
+export function packMessages(messages: Message[], slots: number): { sections: string[]; omitted: number } {
+  if (messages.length === 0 || slots <= 0) return { sections: [], omitted: messages.length };
+  const room = messages.length <= slots ? ROOMY : TIGHT;
+  const perSection = Math.ceil(messages.length / slots);
+  const sections: string[] = [];
+  let current: string[] = [];
+  let currentLength = 0;
+  let placed = 0;
+  for (const message of messages) {
+    const text = formatMessageLines(message, room);
+    const grown = currentLength + (current.length > 0 ? SECTION_JOIN.length : 0) + text.length;
+    if (current.length > 0 && (current.length >= perSection || grown > LIMITS.sectionText)) {
+      sections.push(current.join(SECTION_JOIN));
+      current = [];
+      currentLength = 0;
+      if (sections.length >= slots) break;
+    }
+    currentLength += (current.length > 0 ? SECTION_JOIN.length : 0) + text.length;
+    current.push(text);
+    placed += 1;
+  }
+  if (current.length > 0) sections.push(current.join(SECTION_JOIN));
+  return { sections, omitted: messages.length - placed };
+}
+
+function buildViewButtons(input: JobViewInput): Record<string, unknown>[] {
+  const { query, job } = input;
+  const base = { kind: 'view', jobId: query.jobId } as const;
+  const here: ViewQuery =
+    query.status === undefined ? { ...base, page: query.page } : { ...base, status: query.status, page: query.page };
+  const buttons: Record<string, unknown>[] = [];
+  if (query.page > 1) {
+    buttons.push(
+      buildButton({
+        text: '◀ Prev',
+        actionId: ActionId.navPrev,
+        value: encodeQuery({ ...here, page: query.page - 1 }),
+      }),
+    );
+  }
+  if (input.hasNext) {
+    buttons.push(
+      buildButton({
+        text: 'Next ▶',
+        actionId: ActionId.navNext,
+        value: encodeQuery({ ...here, page: query.page + 1 }),
+      }),
+    );
+  }
+  const toggled: ViewQuery = query.status === undefined ? { ...base, status: 'FAILED', page: 1 } : { ...base, page: 1 };
+  buttons.push(
+    buildButton({
+      text: query.status === undefined ? 'Failed only' : 'All statuses',
+      actionId: ActionId.navFilter,
+      value: encodeQuery(toggled),
+    }),
+  );
+  buttons.push(buildButton({ text: 'Refresh', actionId: ActionId.navRefresh, value: encodeQuery(here) }));
+  buttons.push(
+    buildButton({ text: 'Share to channel', actionId: ActionId.share, value: encodeQuery(here), style: 'primary' }),
+  );
+  const terminal = TERMINAL_STATUSES.has(job.status);
+  if (!terminal) {
+    buttons.push(
+      buildButton({
+        text: 'Watch',
+        actionId: ActionId.watch,
+        value: encodeQuery({ kind: 'watch', jobId: query.jobId }),
+      }),
+    );
+  }
+  // `canCancel` already means "a write user and a running job"; the terminal check keeps a stale caller honest.
+  if (input.canCancel && !terminal) buttons.push(buildCancelButton(encodeQuery(here)));
+  return buttons;
+}
+
+/** The job view: summary, one page of messages, the page line and the buttons. */
+export function renderJobView(input: JobViewInput): SlackMessage {
+  const { job, query } = input;
+  const summary = buildJobSummary(job, { now: input.now, mask: false, requestedBy: input.requestedBy });
+  // Fixed blocks around the messages: the summary, a divider, the page line and the actions.
+  const slots = LIMITS.blocks - summary.length - 3;
+  const { sections, omitted } = packMessages(input.messages, slots);
+  const messageBlocks =
+    input.messages.length === 0 ? [buildSection(describeEmptyPage(query))] : sections.map((text) => buildSection(text));
+
+  const pageLine = input.totalPages === undefined ? `Page ${query.page}` : `Page ${query.page} of ${input.totalPages}`;
+  const context = [`${pageLine} · ${describeFilter(query.status)}`];
+  if (omitted > 0) {
+    context.push(
+      `${pluralize(omitted, 'more message')} on this page did not fit; use the failed-only view to narrow it.`,
+    );
+  }
+
+  const blocks: Block[] = [
+    ...summary,
+    buildDivider(),
+    ...messageBlocks,
+    buildContext(context),
+    ...buildActions(BlockId.actions, buildViewButtons(input)),
+  ];
+  const text = `${describeJobLine(job, false)} · ${pageLine.toLowerCase()}, ${describeFilter(query.status)}`;
+  return { text: buildFallbackText(text), blocks };
+}
