@@ -79,26 +79,46 @@ describe('loadConfig', () => {
   });
 
   it.each<[string, Record<string, string | undefined>, string[]]>([
-    ['nothing set', {}, [
-      'CLOUDFLARE_ACCOUNT_ID: is required (the Cloudflare account ID)',
-      'CLOUDFLARE_API_TOKEN: is required (or both CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY)',
-      'SLACK_BOT_TOKEN: is required (the bot token, xoxb-…)',
-      'SLACK_SIGNING_SECRET: is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)',
-    ]],
+    [
+      'nothing set',
+      {},
+      [
+        'CLOUDFLARE_ACCOUNT_ID: is required (the Cloudflare account ID)',
+        'CLOUDFLARE_API_TOKEN: is required (or both CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY)',
+        'SLACK_BOT_TOKEN: is required (the bot token, xoxb-…)',
+        'SLACK_SIGNING_SECRET: is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)',
+      ],
+    ],
     ['wrong token kind', { ...BASE, SLACK_BOT_TOKEN: 'xapp-oops' }, ['SLACK_BOT_TOKEN: must start with xoxb-']],
-    ['email without key', { ...BASE, CLOUDFLARE_API_TOKEN: undefined, CLOUDFLARE_EMAIL: 'a@b.co' }, [
-      'CLOUDFLARE_API_KEY: is required with CLOUDFLARE_EMAIL',
-    ]],
-    ['long account id', { ...BASE, CLOUDFLARE_ACCOUNT_ID: 'a'.repeat(33) }, ['CLOUDFLARE_ACCOUNT_ID: must be at most 32 characters']],
+    [
+      'email without key',
+      { ...BASE, CLOUDFLARE_API_TOKEN: undefined, CLOUDFLARE_EMAIL: 'a@b.co' },
+      ['CLOUDFLARE_API_KEY: is required with CLOUDFLARE_EMAIL'],
+    ],
+    [
+      'long account id',
+      { ...BASE, CLOUDFLARE_ACCOUNT_ID: 'a'.repeat(33) },
+      ['CLOUDFLARE_ACCOUNT_ID: must be at most 32 characters'],
+    ],
     ['bad port', { ...BASE, PORT: 'eighty' }, ['PORT: must be a whole number from 1 to 65535']],
     ['port out of range', { ...BASE, PORT: '70000' }, ['PORT: must be at most 65535']],
     ['bad url', { ...BASE, CLOUDFLARE_BASE_URL: 'ftp://x' }, ['CLOUDFLARE_BASE_URL: must be an http(s) URL']],
-    ['bad user list', { ...BASE, BULKJOB_ALLOWED_USERS: 'alice,U123' }, [
-      'BULKJOB_ALLOWED_USERS: must be a comma-separated list of Slack user IDs (U…)',
-    ]],
+    [
+      'bad user list',
+      { ...BASE, BULKJOB_ALLOWED_USERS: 'alice,U123' },
+      ['BULKJOB_ALLOWED_USERS: must be a comma-separated list of Slack user IDs (U…)'],
+    ],
     ['interval too short', { ...BASE, BULKJOB_WATCH_INTERVAL: '1' }, ['BULKJOB_WATCH_INTERVAL: must be at least 5']],
-    ['budget above Cloudflare', { ...BASE, BULKJOB_CLOUDFLARE_BUDGET: '5000' }, ['BULKJOB_CLOUDFLARE_BUDGET: must be at most 1200']],
-    ['bad level', { ...BASE, LOG_LEVEL: 'loud' }, ['LOG_LEVEL: Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent"']],
+    [
+      'budget above Cloudflare',
+      { ...BASE, BULKJOB_CLOUDFLARE_BUDGET: '5000' },
+      ['BULKJOB_CLOUDFLARE_BUDGET: must be at most 1200'],
+    ],
+    [
+      'bad level',
+      { ...BASE, LOG_LEVEL: 'loud' },
+      ['LOG_LEVEL: Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent"'],
+    ],
   ])('%s: one line per problem, naming the variable', (_name, env, expected) => {
     expect(problemsFor(env)).toEqual(expected);
   });

@@ -1,0 +1,155 @@
+/**
+ * createApp(deps): the Bolt app with our listeners, in HTTP mode (`POST /slack/events`, `GET /healthz`) or
+ * Socket Mode when `SLACK_APP_TOKEN` is set. No side effects until `start()`.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
+import { CloudflareClient, type CloudflareClientOptions } from './cloudflare/client.js';
+import type { Config } from './config.js';
+import { type Logger, toSlackLogger } from './logger.js';
+import { registerActions } from './slack/actions.js';
+import { CardService } from './slack/cards.js';
+import { registerCommands } from './slack/commands.js';
+import type { Services } from './slack/services.js';
+import { Watcher } from './slack/watcher.js';
+import { openStore, type Store } from './store/store.js';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  /** Defaults to a client built from `config.cloudflare`. */
+  cloudflare?: CloudflareClient;
+  /** Extra client options (tests: shorter timeouts, instant sleeps). */
+  cloudflareOptions?: Partial<CloudflareClientOptions>;
+  /** Watch loop timing overrides (tests, demo): interval and tick in milliseconds. */
+  watchTiming?: { intervalMs?: number; tickMs?: number };
+  /** Defaults to the SQLite store in `config.dataDir`. */
+  store?: Store;
+  now?: () => Date;
+  /** Start the watch loop on `start()` (default true). */
+  runWatches?: boolean;
+  /** Overrides `config.watch.intervalSeconds` for the watch loop, in ms (tests and the demo use sub-second). */
+  watchIntervalMs?: number;
+}
+
+export interface BulkjobApp {
+  app: App;
+  services: Services;
+  watcher: Watcher;
+  /** Starts listening; in HTTP mode resolves with the bound port (pass 0 for a free one). */
+  start(port?: number): Promise<{ port: number | undefined }>;
+  /** Stops taking new work, lets work in flight finish (bounded), closes the store. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export function createApp(deps: AppDeps): BulkjobApp {
+  const { config, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const slackLogger = toSlackLogger(logger);
+  const cloudflare =
+    deps.cloudflare ??
+    new CloudflareClient({
+      baseUrl: config.cloudflare.baseUrl,
+      accountId: config.cloudflare.accountId,
+      auth: config.cloudflare.auth,
+      logger: logger.child({ module: 'cloudflare' }),
+      budgetPer5Min: config.cloudflare.budgetPer5Min,
+      ...deps.cloudflareOptions,
+    });
+  const store = deps.store ?? openStore({ dataDir: config.dataDir, logger: logger.child({ module: 'store' }) });
+
+  let healthy = true;
+  const receiver = config.slack.appToken
+    ? new SocketModeReceiver({ appToken: config.slack.appToken, logger: slackLogger })
+    : new HTTPReceiver({
+        signingSecret: config.slack.signingSecret ?? '',
+        logger: slackLogger,
+        customRoutes: [
+          {
+            path: '/healthz',
+            method: ['GET'],
+            handler: (_req, res) => {
+              res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
+              res.end(JSON.stringify({ ok: healthy }));
+            },
+          },
+        ],
+        // Bolt's default answers an unacked request after 3001 ms; our listeners ack first, so this is a backstop.
+        unhandledRequestTimeoutMillis: 2500,
+      });
+
+  const app = new App({
+    token: config.slack.botToken,
+    receiver,
+    logger: slackLogger,
+    ...(config.slack.apiUrl ? { clientOptions: { slackApiUrl: `${config.slack.apiUrl}/` } } : {}),
+  });
+
+  const cards = new CardService({
+    config,
+    logger: logger.child({ module: 'cards' }),
+    cloudflare,
+    store,
+    client: app.client,
+    now,
+  });
+  const services: Services = { config, logger, cloudflare, cards, now };
+  const watcher = new Watcher({
+    cards,
+    store,
+    config,
+    logger: logger.child({ module: 'watcher' }),
+    now,
+    ...(deps.watchIntervalMs === undefined ? {} : { intervalMs: deps.watchIntervalMs }),
+  });
+  cards.attachWatcher(watcher);
+
+  registerCommands(app, services);
+  registerActions(app, services);
+  // The backstop, never the plan: listeners route their own errors to the user.
+  app.error(async (error) => {
+    logger.error({ err: error }, 'unhandled error in a listener');
+  });
+
+  let stopped = false;
+  // Socket Mode has no HTTP server of Bolt's: serve /healthz ourselves so the container's HEALTHCHECK works.
+  let healthServer: Server | undefined;
+  const startHealthServer = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      healthServer = createServer((req, res) => {
+        const ok = req.method === 'GET' && req.url === '/healthz';
+        res.writeHead(ok ? (healthy ? 200 : 503) : 404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(ok ? { ok: healthy } : { error: 'not_found' }));
+      });
+      healthServer.once('error', reject);
+      healthServer.listen(port, () => resolve((healthServer!.address() as AddressInfo).port));
+    });
+  return {
+    app,
+    services,
+    watcher,
+    async start(port = config.slack.port) {
+      if (config.slack.appToken) {
+        await app.start();
+        const healthPort = await startHealthServer(port);
+        if (deps.runWatches !== false) watcher.start();
+        return { port: healthPort };
+      }
+      const server = (await app.start(port)) as Server;
+      if (deps.runWatches !== false) watcher.start();
+      return { port: (server.address() as AddressInfo).port };
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      healthy = false;
+      await watcher.stop();
+      await app.stop().catch((err: unknown) => logger.warn({ err }, 'stopping the receiver failed'));
+      healthServer?.close();
+      await cards.drain();
+      await cloudflare.close();
+      store.close();
+    },
+  };
+}

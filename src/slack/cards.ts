@@ -1,0 +1,337 @@
+/**
+ * Status cards in channels: Share posts one, Refresh and the watch loop edit it in place, Watch adopts or
+ * posts one and keeps it current, Stop watching and Cancel record who did it. Everything a card shows
+ * comes from the job and the store; nothing on a card is a recipient address.
+ */
+import { createHash } from 'node:crypto';
+import type { WebClient } from '@slack/web-api';
+import type { CloudflareClient, RequestOptions } from '../cloudflare/client.js';
+import { type Job, TERMINAL_STATUSES } from '../cloudflare/schema.js';
+import type { Config } from '../config.js';
+import { InputError, SlackPostError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Card, Store, Watch } from '../store/types.js';
+import { renderCompletionNotice } from './blocks/completion-notice.js';
+import { renderStatusCard } from './blocks/status-card.js';
+import type { CardWatch, FailureSummary, SlackMessage } from './blocks/types.js';
+import { summarizeFailures } from './job-view.js';
+
+export interface CardServiceDeps {
+  config: Config;
+  logger: Logger;
+  cloudflare: CloudflareClient;
+  store: Store;
+  client: WebClient;
+  now: () => Date;
+}
+
+/** The watch loop, as far as the card service needs it: to be told that a watch is due now. */
+export interface WatchWaker {
+  wake(): void;
+  /** Effective interval for a new watch, slowed down when the Cloudflare budget is short. */
+  intervalMs(): number;
+}
+
+export interface CardTarget {
+  channelId: string;
+  jobId: string;
+  userId: string;
+  /** The card's message ts, when the click came from the card itself. */
+  ts?: string;
+}
+
+/** What the listener should tell the user, ephemerally, when something did not simply happen. */
+export type CardOutcome = { note?: string };
+
+/** Slack errors that mean the card can never be edited again: its watch ends. */
+const LOST_CARD_ERRORS = new Set([
+  'message_not_found',
+  'channel_not_found',
+  'not_in_channel',
+  'is_archived',
+  'cant_update_message',
+]);
+
+/** Read Slack's error string from a WebClient failure (platform error or rate limit). */
+export function slackErrorOf(error: unknown): string | undefined {
+  const e = error as { code?: unknown; data?: { error?: unknown } };
+  if (e?.code === 'slack_webapi_rate_limited_error') return 'ratelimited';
+  return typeof e?.data?.error === 'string' ? e.data.error : undefined;
+}
+
+/** Seconds Slack asked us to wait, for a rate-limited call. */
+export function slackRetryAfter(error: unknown): number | undefined {
+  const seconds = (error as { retryAfter?: unknown })?.retryAfter;
+  return typeof seconds === 'number' ? seconds : undefined;
+}
+
+function toSlackPostError(error: unknown): unknown {
+  const slackError = slackErrorOf(error);
+  return slackError ? new SlackPostError(slackError, error) : error;
+}
+
+/** A card changes only when what it shows changes: hash the inputs, not the rendered time stamps. */
+function hashCardState(job: Job, failures: FailureSummary, watch: CardWatch | undefined, card: Card): string {
+  const state = {
+    status: job.status,
+    status_message: job.status_message,
+    counts: [job.total_messages_discovered, job.messages_successful, job.messages_failed, job.messages_pending],
+    times: [job.started_at, job.completed_at],
+    failures: failures.reasons,
+    complete: failures.complete,
+    watch: watch ? [watch.state, watch.stoppedBy ?? null] : null,
+    cancelledBy: card.cancelledBy,
+  };
+  return createHash('sha256').update(JSON.stringify(state)).digest('hex').slice(0, 32);
+}
+
+export function toCardWatch(watch: Watch | undefined, intervalSeconds: number): CardWatch | undefined {
+  if (!watch) return undefined;
+  return {
+    state: watch.state,
+    startedBy: watch.startedBy,
+    ...(watch.stoppedBy ? { stoppedBy: watch.stoppedBy } : {}),
+    intervalSeconds: Math.round(watch.intervalMs / 1000) || intervalSeconds,
+  };
+}
+
+export class CardService {
+  readonly #deps: CardServiceDeps;
+  #watcher: WatchWaker | undefined;
+  /** Failure summaries per job, reused while the job's failed count has not moved. */
+  readonly #failureCache = new Map<string, { failed: number; summary: FailureSummary }>();
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  constructor(deps: CardServiceDeps) {
+    this.#deps = deps;
+  }
+
+  attachWatcher(watcher: WatchWaker): void {
+    this.#watcher = watcher;
+  }
+
+  /** Resolves when every card operation in flight has settled (graceful shutdown). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#inFlight.add(work);
+    void work.finally(() => this.#inFlight.delete(work)).catch(() => {});
+    return work;
+  }
+
+  /** Share to channel: post a new status card. */
+  share(target: CardTarget): Promise<Card> {
+    return this.#track(this.#share(target));
+  }
+
+  async #share(target: CardTarget): Promise<Card> {
+    const { store, now } = this.#deps;
+    const job = await this.#deps.cloudflare.getJob(target.jobId, { priority: 'user', fresh: true });
+    const failures = await this.#failuresFor(job, { priority: 'user' });
+    const sharedAt = now();
+    const draft = { sharedBy: target.userId, sharedAt, cancelledBy: null } as const;
+    const message = this.#render(job, failures, draft, undefined);
+    const ts = await this.#post(target.channelId, message);
+    const card = store.saveCard({
+      channel: target.channelId,
+      ts,
+      jobId: job.job_id,
+      sharedBy: target.userId,
+      sharedAt,
+    });
+    store.markCardRendered(card.id, hashCardState(job, failures, undefined, card), job.status, sharedAt);
+    return card;
+  }
+
+  /** Refresh on a card: read the job afresh and edit the card in place. */
+  refresh(target: CardTarget & { ts: string }): Promise<void> {
+    return this.#track(
+      (async () => {
+        const card = this.#adopt(target);
+        await this.update(card, { priority: 'user', fresh: true }, { force: true });
+      })(),
+    );
+  }
+
+  /**
+   * Re-read the job and edit the card if what it shows changed (or `force`). Returns the job. Throws
+   * SlackPostError (e.g. `message_not_found` when the card was deleted) for the caller to act on.
+   */
+  async update(card: Card, opts: RequestOptions, options: { force?: boolean } = {}): Promise<Job> {
+    const { store, now } = this.#deps;
+    const job = await this.#deps.cloudflare.getJob(card.jobId, opts);
+    const failures = await this.#failuresFor(job, opts);
+    const fresh = store.findCardById(card.id) ?? card;
+    const watch = this.#latestWatch(fresh);
+    const hash = hashCardState(job, failures, watch, fresh);
+    if (!options.force && hash === fresh.lastRenderHash) return job;
+    await this.#edit(fresh, this.#render(job, failures, fresh, watch));
+    store.markCardRendered(fresh.id, hash, job.status, now());
+    return job;
+  }
+
+  /** Watch: adopt the clicked card, or this channel's card for the job, or post a new one; then keep it current. */
+  watch(target: CardTarget): Promise<CardOutcome> {
+    return this.#track(this.#watch(target));
+  }
+
+  async #watch(target: CardTarget): Promise<CardOutcome> {
+    const { store, config, now } = this.#deps;
+    let card = target.ts
+      ? this.#adopt({ ...target, ts: target.ts })
+      : store.findActiveCardForJob(target.channelId, target.jobId);
+    if (card && store.findActiveWatch(card.id)) {
+      return { note: 'This job is already being watched in this channel; its card updates by itself.' };
+    }
+    if (!card) card = await this.#share(target);
+    const job = await this.#deps.cloudflare.getJob(target.jobId, { priority: 'user' });
+    if (TERMINAL_STATUSES.has(job.status)) {
+      await this.update(card, { priority: 'user' });
+      return { note: `This job has already ended (${job.status}); the card shows its final state.` };
+    }
+    const intervalMs = this.#watcher?.intervalMs() ?? config.watch.intervalSeconds * 1000;
+    const startedAt = now();
+    store.startWatch({
+      cardId: card.id,
+      startedBy: target.userId,
+      intervalMs,
+      expiresAt: new Date(startedAt.getTime() + config.watch.maxHours * 3_600_000),
+      now: startedAt,
+    });
+    await this.update(card, { priority: 'user' }, { force: true });
+    this.#watcher?.wake();
+    return {};
+  }
+
+  /** Stop watching: end the card's watch and say on the card who stopped it. */
+  stopWatch(target: CardTarget & { ts: string }): Promise<CardOutcome> {
+    return this.#track(
+      (async (): Promise<CardOutcome> => {
+        const card = this.#adopt(target);
+        const stopped = this.#deps.store.stopWatch(card.id, target.userId, this.#deps.now());
+        if (!stopped) return { note: 'This card is not being watched.' };
+        await this.update(card, { priority: 'user' }, { force: true });
+        return {};
+      })(),
+    );
+  }
+
+  /** Cancel job (the caller has checked write access): cancel at Cloudflare, record who, update the card. */
+  cancel(target: CardTarget): Promise<Job> {
+    return this.#track(
+      (async () => {
+        const { store, cloudflare, now, logger } = this.#deps;
+        const job = await cloudflare.cancelJob(target.jobId, { priority: 'user' });
+        logger.info({ job: target.jobId, user: target.userId }, 'job cancelled from Slack');
+        const card = target.ts
+          ? this.#adopt({ ...target, ts: target.ts })
+          : store.findActiveCardForJob(target.channelId, target.jobId);
+        if (card) {
+          store.markCardCancelled(card.id, target.userId, now());
+          await this.update(card, { priority: 'user', fresh: true }, { force: true });
+        }
+        return job;
+      })(),
+    );
+  }
+
+  /** Build the completion notice (reads the failure reasons: do it before claiming the notice). */
+  async buildNotice(watch: Watch, job: Job, reason: 'terminal' | 'expired'): Promise<SlackMessage> {
+    const failures = await this.#failuresFor(job, { priority: 'background' });
+    return renderCompletionNotice({ job, failures, watcher: watch.startedBy, reason, now: this.#deps.now() });
+  }
+
+  /** Post a reply in the card's thread; returns its ts. Slack's refusals become SlackPostError. */
+  async postInThread(card: Card, message: SlackMessage): Promise<string> {
+    return this.#post(card.channel, message, card.ts);
+  }
+
+  #latestWatch(card: Card): CardWatch | undefined {
+    const { store, config } = this.#deps;
+    return toCardWatch(store.findActiveWatch(card.id) ?? store.findLatestWatch(card.id), config.watch.intervalSeconds);
+  }
+
+  /** The stored card for a clicked message; a card the store does not know (e.g. data dir wiped) is adopted. */
+  #adopt(target: CardTarget & { ts: string }): Card {
+    const { store, now } = this.#deps;
+    const card = store.findCard(target.channelId, target.ts);
+    if (card) {
+      if (card.jobId !== target.jobId) throw new InputError('That button does not match its card. Refresh the card.');
+      return card;
+    }
+    return store.saveCard({
+      channel: target.channelId,
+      ts: target.ts,
+      jobId: target.jobId,
+      sharedBy: target.userId,
+      sharedAt: now(),
+    });
+  }
+
+  #render(
+    job: Job,
+    failures: FailureSummary,
+    card: Pick<Card, 'sharedBy' | 'sharedAt' | 'cancelledBy'>,
+    watch: CardWatch | undefined,
+  ): SlackMessage {
+    const { config, now } = this.#deps;
+    const at = now();
+    return renderStatusCard({
+      job,
+      failures,
+      sharedBy: card.sharedBy,
+      sharedAt: card.sharedAt,
+      updatedAt: at,
+      ...(watch ? { watch } : {}),
+      ...(card.cancelledBy ? { cancelledBy: card.cancelledBy } : {}),
+      showCancel: config.access.writeUsers.size > 0 && !TERMINAL_STATUSES.has(job.status),
+      now: at,
+    });
+  }
+
+  async #failuresFor(job: Job, opts: RequestOptions): Promise<FailureSummary> {
+    const cached = this.#failureCache.get(job.job_id);
+    if (cached && cached.failed === job.messages_failed) return cached.summary;
+    const summary = await summarizeFailures(this.#deps.cloudflare, job, opts);
+    this.#failureCache.set(job.job_id, { failed: job.messages_failed, summary });
+    if (this.#failureCache.size > 500) this.#failureCache.delete(this.#failureCache.keys().next().value!);
+    return summary;
+  }
+
+  async #post(channel: string, message: SlackMessage, threadTs?: string): Promise<string> {
+    try {
+      const result = await this.#deps.client.chat.postMessage({
+        channel,
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+        text: message.text,
+        blocks: message.blocks as never,
+        unfurl_links: false,
+        unfurl_media: false,
+      });
+      if (!result.ts) throw new SlackPostError('no_ts');
+      return result.ts;
+    } catch (error) {
+      throw toSlackPostError(error);
+    }
+  }
+
+  async #edit(card: Card, message: SlackMessage): Promise<void> {
+    try {
+      await this.#deps.client.chat.update({
+        channel: card.channel,
+        ts: card.ts,
+        text: message.text,
+        blocks: message.blocks as never,
+      });
+    } catch (error) {
+      const slackError = slackErrorOf(error);
+      if (slackError && LOST_CARD_ERRORS.has(slackError)) {
+        this.#deps.store.markCardLost(card.id, this.#deps.now());
+        this.#deps.logger.info({ card: card.id, channel: card.channel, slackError }, 'card can no longer be edited');
+      }
+      throw toSlackPostError(error);
+    }
+  }
+}

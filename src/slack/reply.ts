@@ -1,0 +1,66 @@
+/**
+ * The one path from an error to the user, and the one log line per command or click.
+ */
+import type { RespondFn } from '@slack/bolt';
+import { BotError, InputError, NotAllowedError, userMessageFor } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { renderError } from './blocks/error.js';
+
+/** Errors that are the user's or the upstream's, not a bug: logged at info/warn without a stack. */
+function isExpected(error: unknown): boolean {
+  return error instanceof InputError || error instanceof NotAllowedError;
+}
+
+/** Tell the user what went wrong, ephemerally. A failure to reply is logged, never thrown. */
+export async function replyWithError(
+  respond: RespondFn,
+  error: unknown,
+  logger: Logger,
+  options: { replaceOriginal?: boolean } = {},
+): Promise<void> {
+  const message = renderError(userMessageFor(error));
+  try {
+    await respond({ response_type: 'ephemeral', replace_original: options.replaceOriginal ?? false, ...message });
+  } catch (respondError) {
+    logger.warn({ err: respondError }, 'could not send the error reply');
+  }
+}
+
+export interface TrackFields {
+  kind: 'command' | 'action';
+  user: string;
+  channel: string | undefined;
+  action?: string;
+  job?: string;
+}
+
+/**
+ * Run a listener's work after its ack, log one line with user, channel, job, outcome and duration,
+ * and route any error to the user. Never rejects: the process must not fall over on bad input.
+ */
+export async function track(
+  logger: Logger,
+  fields: TrackFields,
+  respond: RespondFn | undefined,
+  work: (fields: TrackFields) => Promise<void>,
+  now: () => number = performance.now.bind(performance),
+): Promise<void> {
+  const started = now();
+  let outcome = 'ok';
+  try {
+    await work(fields);
+  } catch (error) {
+    outcome = error instanceof BotError ? error.code : 'internal_error';
+    const level = isExpected(error) ? 'info' : error instanceof BotError ? 'warn' : 'error';
+    logger[level]({ err: error, ...fields }, 'request failed');
+    if (respond) await replyWithError(respond, error, logger);
+  } finally {
+    const ms = Math.round((now() - started) * 10) / 10;
+    logger.info({ ...fields, outcome, ms }, `${fields.kind} handled`);
+  }
+}
+
+/** Tell the user something short that is not an error (e.g. "already watched"), ephemerally. */
+export async function respondNote(respond: RespondFn, outcome: { note?: string }): Promise<void> {
+  if (outcome.note) await respond({ response_type: 'ephemeral', replace_original: false, text: outcome.note });
+}

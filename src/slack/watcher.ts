@@ -1,0 +1,203 @@
+/**
+ * The watch loop: keeps every watched card current until its job ends (or the watch expires), then posts
+ * the completion notice in the card's thread exactly once. All state lives in the store, so a restart or
+ * a crash resumes every watch where it was; leases keep two instances from running the same watch.
+ */
+import { randomUUID } from 'node:crypto';
+import { type Job, TERMINAL_STATUSES } from '../cloudflare/schema.js';
+import type { Config } from '../config.js';
+import { BotError, SlackPostError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Store, Watch } from '../store/types.js';
+import { type CardService, slackErrorOf, slackRetryAfter } from './cards.js';
+
+export interface WatcherDeps {
+  cards: CardService;
+  store: Store;
+  config: Config;
+  logger: Logger;
+  now: () => Date;
+  /** Overrides `BULKJOB_WATCH_INTERVAL` (tests use a fraction of a second). */
+  intervalMs?: number;
+  /** How often the loop looks for due watches. */
+  tickMs?: number;
+  /** Cloudflare requests per 5 minutes that watches may use; the interval stretches to fit. */
+  backgroundBudgetPer5Min?: number;
+  /** Unique per process, so leases tell instances apart. */
+  owner?: string;
+}
+
+/** A lease outlives the slowest refresh we allow (retries included) with room to spare. */
+const LEASE_MS = 120_000;
+/** Watches refreshed at once; more wait for the next tick. */
+const CONCURRENCY = 4;
+/** A notice still `posting` this long after it began belongs to a crashed instance. */
+const STUCK_NOTICE_MS = 60_000;
+const MAX_BACKOFF_MS = 5 * 60_000;
+const WINDOW_MS = 5 * 60_000;
+/** Cloudflare requests one refresh costs on average: the job read, and now and then failure pages. */
+const REQUESTS_PER_REFRESH = 1.5;
+
+export class Watcher {
+  readonly #deps: WatcherDeps;
+  readonly #owner: string;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #stopped = false;
+  #wakeRequested = false;
+
+  constructor(deps: WatcherDeps) {
+    this.#deps = deps;
+    this.#owner = deps.owner ?? `bulkjob-${randomUUID()}`;
+  }
+
+  /** The configured interval, stretched so that all active watches together stay within their budget share. */
+  intervalMs(): number {
+    const base = this.#deps.intervalMs ?? this.#deps.config.watch.intervalSeconds * 1000;
+    const budget = this.#deps.backgroundBudgetPer5Min;
+    if (!budget) return base;
+    const active = Math.max(1, this.#deps.store.countActiveWatches());
+    const needed = Math.ceil((active * REQUESTS_PER_REFRESH * WINDOW_MS) / budget);
+    return Math.max(base, needed);
+  }
+
+  start(): void {
+    if (this.#timer || this.#stopped) return;
+    const tickMs = this.#deps.tickMs ?? Math.min(1000, this.intervalMs());
+    this.#timer = setInterval(() => this.#kick(), tickMs);
+    this.#timer.unref();
+    this.#kick();
+  }
+
+  /** Look for due watches now (a watch was just started). */
+  wake(): void {
+    if (this.#timer) this.#kick();
+  }
+
+  /** Stop scheduling; wait for the refreshes in flight (their leases are released as they finish). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+  }
+
+  #kick(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#wakeRequested = true;
+      return;
+    }
+    this.#running = this.tick()
+      .catch((err: unknown) => this.#deps.logger.error({ err }, 'watch tick failed'))
+      .finally(() => {
+        this.#running = undefined;
+        if (this.#wakeRequested && !this.#stopped) {
+          this.#wakeRequested = false;
+          this.#kick();
+        }
+      });
+  }
+
+  /** One pass: recover stuck notices, then refresh every due watch this instance can claim. */
+  async tick(): Promise<void> {
+    const { store, now } = this.#deps;
+    this.#recoverStuckNotices();
+    const due = store.listDueWatches(now(), 50);
+    const claimed = due.filter((w) => store.claimWatch(w.id, this.#owner, LEASE_MS, now()));
+    for (let i = 0; i < claimed.length; i += CONCURRENCY) {
+      if (this.#stopped) {
+        for (const w of claimed.slice(i)) store.releaseWatch(w.id, this.#owner);
+        return;
+      }
+      await Promise.all(claimed.slice(i, i + CONCURRENCY).map((w) => this.#refresh(w)));
+    }
+  }
+
+  async #refresh(watch: Watch): Promise<void> {
+    const { store, cards, logger, now } = this.#deps;
+    const card = store.findCardById(watch.cardId);
+    if (!card || card.lostAt) {
+      store.finishWatch(watch.id, 'lost', now());
+      return;
+    }
+    const log = logger.child({ watch: watch.id, card: card.id, job: card.jobId, channel: card.channel });
+    try {
+      const job = await cards.update(card, { priority: 'background' });
+      const expired = now().getTime() >= watch.expiresAt.getTime();
+      if (TERMINAL_STATUSES.has(job.status) || expired) {
+        const reason = TERMINAL_STATUSES.has(job.status) ? 'terminal' : 'expired';
+        await this.#notifyOnce(watch, job, reason, log);
+        store.finishWatch(watch.id, reason === 'terminal' ? 'finished' : 'expired', now());
+        // Show the ended watch on the card (no more Stop watching button).
+        await cards
+          .update(card, { priority: 'background' })
+          .catch((err: unknown) => log.warn({ err }, 'final card edit failed'));
+        log.info({ status: job.status, reason }, 'watch ended');
+        return;
+      }
+      store.clearWatchError(watch.id);
+      store.scheduleNext(watch.id, this.#owner, new Date(now().getTime() + this.intervalMs()));
+    } catch (error) {
+      this.#handleFailure(watch, error, log);
+    }
+  }
+
+  #handleFailure(watch: Watch, error: unknown, log: Logger): void {
+    const { store, now } = this.#deps;
+    const slackError = error instanceof SlackPostError ? error.slackError : slackErrorOf(error);
+    if (slackError && store.findCardById(watch.cardId)?.lostAt) {
+      // The card was deleted, or the bot lost the channel: nobody can see updates any more.
+      store.finishWatch(watch.id, 'lost', now());
+      log.info({ slackError }, 'watch ended: card can no longer be edited');
+      return;
+    }
+    const failures = store.recordWatchError(watch.id, error instanceof Error ? error.message : String(error));
+    const retryAfter =
+      slackError === 'ratelimited'
+        ? slackRetryAfter((error as { cause?: unknown }).cause ?? error)
+        : (error as { retryAfterSeconds?: number }).retryAfterSeconds;
+    const backoff = Math.min(MAX_BACKOFF_MS, this.intervalMs() * 2 ** Math.min(failures, 6));
+    const delay = Math.max(backoff, (retryAfter ?? 0) * 1000);
+    store.scheduleNext(watch.id, this.#owner, new Date(now().getTime() + delay));
+    log.warn(
+      { err: error, code: error instanceof BotError ? error.code : undefined, failures, delayMs: delay },
+      'watch refresh failed',
+    );
+  }
+
+  /**
+   * The completion notice, exactly once: `beginNotice` is recorded before the post, so only one instance
+   * ever posts; a crash in the milliseconds between Slack's answer and `completeNotice` is settled by
+   * `#recoverStuckNotices` without posting again (no duplicate ever reaches the channel).
+   */
+  async #notifyOnce(watch: Watch, job: Job, reason: 'terminal' | 'expired', log: Logger): Promise<void> {
+    const { store, cards } = this.#deps;
+    if (store.findWatch(watch.id)?.noticeState !== 'none') return;
+    const card = store.findCardById(watch.cardId)!;
+    const message = await cards.buildNotice(watch, job, reason);
+    if (!store.beginNotice(watch.id, this.#deps.now())) return;
+    try {
+      const ts = await cards.postInThread(card, message);
+      store.completeNotice(watch.id, ts);
+      log.info({ noticeTs: ts }, 'completion notice posted');
+    } catch (error) {
+      // Slack answered ok:false: nothing was posted, so the next refresh may try again. Any other failure
+      // (a timeout, a reset) may have posted it: the notice stays `posting` and is settled as posted later.
+      if (error instanceof SlackPostError) store.abandonNotice(watch.id);
+      throw error;
+    }
+  }
+
+  #recoverStuckNotices(): void {
+    const { store, now, logger } = this.#deps;
+    const olderThan = new Date(now().getTime() - STUCK_NOTICE_MS);
+    for (const watch of store.listStuckNotices(olderThan)) {
+      if (!store.reclaimNotice(watch.id, olderThan, now())) continue;
+      // We cannot read the thread without history scopes; whether the post landed is unknown, and a
+      // duplicate in an incident channel is worse than a missing one, so settle it as posted.
+      store.completeNotice(watch.id, '');
+      logger.warn({ watch: watch.id }, 'completion notice interrupted by a crash; not posting again');
+    }
+  }
+}
