@@ -23,22 +23,23 @@ export interface AppDeps {
   /** Extra client options (tests: shorter timeouts, instant sleeps). */
   cloudflareOptions?: Partial<CloudflareClientOptions>;
   /** Watch loop timing overrides (tests, demo): interval and tick in milliseconds. */
-  watchTiming?: { intervalMs?: number; tickMs?: number };
+  watchTiming?: { intervalMs?: number; tickMs?: number; leaseMs?: number };
   /** Defaults to the SQLite store in `config.dataDir`. */
   store?: Store;
   now?: () => Date;
   /** Start the watch loop on `start()` (default true). */
   runWatches?: boolean;
-  /** Overrides `config.watch.intervalSeconds` for the watch loop, in ms (tests and the demo use sub-second). */
-  watchIntervalMs?: number;
 }
 
 export interface BulkjobApp {
   app: App;
   services: Services;
   watcher: Watcher;
-  /** Starts listening; in HTTP mode resolves with the bound port (pass 0 for a free one). */
-  start(port?: number): Promise<{ port: number | undefined }>;
+  /**
+   * Starts listening; in HTTP mode resolves with the bound port (pass 0 for a free one). `host` binds one
+   * interface (the offline demo and tests use `127.0.0.1`); default all interfaces.
+   */
+  start(port?: number, host?: string): Promise<{ port: number | undefined }>;
   /** Stops taking new work, lets work in flight finish (bounded), closes the store. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -101,7 +102,9 @@ export function createApp(deps: AppDeps): BulkjobApp {
     config,
     logger: logger.child({ module: 'watcher' }),
     now,
-    ...(deps.watchIntervalMs === undefined ? {} : { intervalMs: deps.watchIntervalMs }),
+    ...deps.watchTiming,
+    // Watches may use the budget's background share; the interval stretches so they fit in it.
+    backgroundBudgetPer5Min: cloudflare.budget.stats().backgroundLimit,
   });
   cards.attachWatcher(watcher);
 
@@ -129,14 +132,14 @@ export function createApp(deps: AppDeps): BulkjobApp {
     app,
     services,
     watcher,
-    async start(port = config.slack.port) {
+    async start(port = config.slack.port, host?: string) {
       if (config.slack.appToken) {
         await app.start();
         const healthPort = await startHealthServer(port);
         if (deps.runWatches !== false) watcher.start();
         return { port: healthPort };
       }
-      const server = (await app.start(port)) as Server;
+      const server = (await app.start(host === undefined ? port : { port, host })) as Server;
       if (deps.runWatches !== false) watcher.start();
       return { port: (server.address() as AddressInfo).port };
     },

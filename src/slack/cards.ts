@@ -91,7 +91,7 @@ export function toCardWatch(watch: Watch | undefined, intervalSeconds: number): 
     state: watch.state,
     startedBy: watch.startedBy,
     ...(watch.stoppedBy ? { stoppedBy: watch.stoppedBy } : {}),
-    intervalSeconds: Math.round(watch.intervalMs / 1000) || intervalSeconds,
+    intervalSeconds: Math.max(1, Math.round(watch.intervalMs / 1000)) || intervalSeconds,
   };
 }
 
@@ -126,14 +126,13 @@ export class CardService {
     return this.#track(this.#share(target));
   }
 
-  async #share(target: CardTarget): Promise<Card> {
+  async #share(target: CardTarget, watch?: CardWatch, knownJob?: Job): Promise<Card> {
     const { store, now } = this.#deps;
-    const job = await this.#deps.cloudflare.getJob(target.jobId, { priority: 'user', fresh: true });
+    const job = knownJob ?? (await this.#deps.cloudflare.getJob(target.jobId, { priority: 'user', fresh: true }));
     const failures = await this.#failuresFor(job, { priority: 'user' });
     const sharedAt = now();
     const draft = { sharedBy: target.userId, sharedAt, cancelledBy: null } as const;
-    const message = this.#render(job, failures, draft, undefined);
-    const ts = await this.#post(target.channelId, message);
+    const ts = await this.#post(target.channelId, this.#render(job, failures, draft, watch));
     const card = store.saveCard({
       channel: target.channelId,
       ts,
@@ -141,7 +140,7 @@ export class CardService {
       sharedBy: target.userId,
       sharedAt,
     });
-    store.markCardRendered(card.id, hashCardState(job, failures, undefined, card), job.status, sharedAt);
+    store.markCardRendered(card.id, hashCardState(job, failures, watch, card), job.status, sharedAt);
     return card;
   }
 
@@ -179,19 +178,26 @@ export class CardService {
 
   async #watch(target: CardTarget): Promise<CardOutcome> {
     const { store, config, now } = this.#deps;
-    let card = target.ts
+    const existing = target.ts
       ? this.#adopt({ ...target, ts: target.ts })
       : store.findActiveCardForJob(target.channelId, target.jobId);
-    if (card && store.findActiveWatch(card.id)) {
+    if (existing && store.findActiveWatch(existing.id)) {
       return { note: 'This job is already being watched in this channel; its card updates by itself.' };
     }
-    if (!card) card = await this.#share(target);
-    const job = await this.#deps.cloudflare.getJob(target.jobId, { priority: 'user' });
+    const job = await this.#deps.cloudflare.getJob(target.jobId, { priority: 'user', fresh: true });
     if (TERMINAL_STATUSES.has(job.status)) {
-      await this.update(card, { priority: 'user' });
+      if (existing) await this.update(existing, { priority: 'user' });
+      else await this.#share(target, undefined, job);
       return { note: `This job has already ended (${job.status}); the card shows its final state.` };
     }
     const intervalMs = this.#watcher?.intervalMs() ?? config.watch.intervalSeconds * 1000;
+    const watchView: CardWatch = {
+      state: 'active',
+      startedBy: target.userId,
+      intervalSeconds: Math.max(1, Math.round(intervalMs / 1000)),
+    };
+    // A new card is posted already showing the watch, so the channel sees one message, not a post and an edit.
+    const card = existing ?? (await this.#share(target, watchView, job));
     const startedAt = now();
     store.startWatch({
       cardId: card.id,
@@ -200,7 +206,7 @@ export class CardService {
       expiresAt: new Date(startedAt.getTime() + config.watch.maxHours * 3_600_000),
       now: startedAt,
     });
-    await this.update(card, { priority: 'user' }, { force: true });
+    if (existing) await this.update(card, { priority: 'user' }, { force: true });
     this.#watcher?.wake();
     return {};
   }

@@ -23,6 +23,8 @@ export interface WatcherDeps {
   tickMs?: number;
   /** Cloudflare requests per 5 minutes that watches may use; the interval stretches to fit. */
   backgroundBudgetPer5Min?: number;
+  /** How long a claimed watch stays this instance's if it dies mid-refresh (tests shorten it). */
+  leaseMs?: number;
   /** Unique per process, so leases tell instances apart. */
   owner?: string;
 }
@@ -104,7 +106,7 @@ export class Watcher {
     const { store, now } = this.#deps;
     this.#recoverStuckNotices();
     const due = store.listDueWatches(now(), 50);
-    const claimed = due.filter((w) => store.claimWatch(w.id, this.#owner, LEASE_MS, now()));
+    const claimed = due.filter((w) => store.claimWatch(w.id, this.#owner, this.#deps.leaseMs ?? LEASE_MS, now()));
     for (let i = 0; i < claimed.length; i += CONCURRENCY) {
       if (this.#stopped) {
         for (const w of claimed.slice(i)) store.releaseWatch(w.id, this.#owner);

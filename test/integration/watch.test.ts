@@ -1,0 +1,335 @@
+/**
+ * Live cards for incident channels: watch to the end, exactly one completion notice (also across a
+ * restart and a crash), stop, a deleted card, cancel, list, coalescing and the Cloudflare budget.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BudgetExhaustedError } from '../../src/errors.js';
+import type { SimMessage } from '../../src/sim/slack.js';
+import { ActionId } from '../../src/slack/ids.js';
+import { openStore } from '../../src/store/store.js';
+import { buttonLabels, textOf } from '../helpers/slack-text.js';
+import { CHANNEL, OTHER_USER, type Stack, startStack, USER } from '../helpers/stack.js';
+
+const FAST = { intervalMs: 100, tickMs: 50, leaseMs: 1_000 };
+// Tests run watches every 100 ms: give them Cloudflare's whole limit so the budget does not stretch them.
+const ENV = { BULKJOB_CLOUDFLARE_BUDGET: '1200', BULKJOB_WRITE_USERS: USER };
+
+let clock = Date.parse('2026-11-29T10:00:00Z');
+const stacks: Stack[] = [];
+
+async function start(options: Parameters<typeof startStack>[0] = {}): Promise<Stack> {
+  const stack = await startStack({
+    cloudflare: { now: () => clock },
+    env: ENV,
+    ...options,
+    app: { watchTiming: FAST, cloudflareOptions: { jobCacheMs: 0 }, ...options.app },
+  });
+  stacks.push(stack);
+  return stack;
+}
+
+afterEach(async () => {
+  for (const stack of stacks.splice(0).reverse()) await stack.stop();
+});
+
+/** A job that discovers 100 messages and processes 10 per simulated second, starting now. */
+function addLiveJob(stack: Stack, total = 100): string {
+  return stack.cf.addJob({
+    total,
+    failureRate: 0.1,
+    createdAt: clock,
+    progress: { kind: 'live', discoverMs: 1_000, ratePerSecond: 10 },
+  }).id;
+}
+
+async function watchCommand(stack: Stack, jobId: string, user = USER): Promise<SimMessage> {
+  const before = stack.slack.channelMessages(CHANNEL).length;
+  const result = await stack.slack.sendCommand({ userId: user, channelId: CHANNEL, text: `watch ${jobId}` });
+  expect(result.status).toBe(200);
+  return stack.slack.waitFor((s) => s.channelMessages(CHANNEL).length > before && s.channelMessages(CHANNEL).at(-1));
+}
+
+function replies(stack: Stack, card: SimMessage): SimMessage[] {
+  return stack.slack.threadReplies(CHANNEL, card.ts);
+}
+
+describe('watch', () => {
+  it('keeps the card current to the end and posts exactly one completion notice', async () => {
+    const stack = await start();
+    const job = addLiveJob(stack);
+    const card = await watchCommand(stack, job);
+    expect(textOf(card)).toMatch(/Watching/);
+    expect(buttonLabels(stack.slack.message(CHANNEL, card.ts))).toContain('Stop watching');
+
+    clock += 3_000;
+    const edited = await stack.slack.waitFor((s) => {
+      const m = s.message(CHANNEL, card.ts)!;
+      return /PROCESSING/.test(textOf(m)) && m;
+    });
+    expect(edited.edits).toBeGreaterThan(0);
+
+    // Nothing changes upstream: refreshes go on, but the card is not edited again.
+    await new Promise((r) => setTimeout(r, 300));
+    const editsWhileStill = stack.slack.message(CHANNEL, card.ts)!.edits;
+    const readsWhileStill = stack.cf.countRequests({ jobId: job, method: 'GET' });
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(stack.slack.message(CHANNEL, card.ts)!.edits).toBe(editsWhileStill);
+    expect(stack.cf.countRequests({ jobId: job, method: 'GET' })).toBeGreaterThan(readsWhileStill);
+
+    clock += 20_000;
+    const notice = await stack.slack.waitFor((s) => s.threadReplies(CHANNEL, card.ts)[0], { timeoutMs: 10_000 });
+    expect(textOf(notice)).toContain(`<@${USER}>`);
+    expect(textOf(notice)).toMatch(/COMPLETED/);
+    expect(JSON.stringify(notice)).not.toMatch(/@example-corp\.com/);
+    const final = await stack.slack.waitFor((s) => {
+      const m = s.message(CHANNEL, card.ts)!;
+      return /Watch finished/.test(textOf(m)) && m;
+    });
+    expect(buttonLabels(final)).not.toContain('Stop watching');
+
+    await new Promise((r) => setTimeout(r, 600));
+    expect(replies(stack, card)).toHaveLength(1);
+    expect(stack.bot.services.cards).toBeDefined();
+    expect(stack.slack.limitViolations).toEqual([]);
+  });
+
+  it('resumes after a restart on the same data directory and still posts one notice', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'bulkjob-restart-'));
+    try {
+      const first = await start({ dataDir });
+      const job = addLiveJob(first);
+      const card = await watchCommand(first, job);
+      await first.stopBot();
+
+      clock += 30_000; // the job completes while the bot is down
+      const second = await start({ dataDir, sims: first.sims });
+      const notice = await second.slack.waitFor((s) => s.threadReplies(CHANNEL, card.ts)[0], { timeoutMs: 10_000 });
+      expect(textOf(notice)).toContain(`<@${USER}>`);
+      await new Promise((r) => setTimeout(r, 600));
+      expect(replies(second, card)).toHaveLength(1);
+      expect(second.slack.channelMessages(CHANNEL)).toHaveLength(1);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes over a watch whose instance crashed holding its lease', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'bulkjob-crash-'));
+    try {
+      const first = await start({ dataDir, app: { runWatches: false } });
+      const job = addLiveJob(first);
+      const card = await watchCommand(first, job);
+      // Another instance claims the watch and dies without releasing it.
+      const crashed = openStore({ dataDir });
+      await first.slack.waitFor(() => crashed.countActiveWatches() > 0);
+      const [watch] = crashed.listActiveWatches();
+      expect(crashed.claimWatch(watch!.id, 'crashed-instance', FAST.leaseMs, watch!.nextRunAt)).toBe(true);
+      crashed.close();
+      await first.stopBot();
+
+      clock += 30_000;
+      const second = await start({ dataDir, sims: first.sims });
+      const notice = await second.slack.waitFor((s) => s.threadReplies(CHANNEL, card.ts)[0], { timeoutMs: 10_000 });
+      expect(textOf(notice)).toMatch(/COMPLETED/);
+      await new Promise((r) => setTimeout(r, 600));
+      expect(replies(second, card)).toHaveLength(1);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('Stop watching ends it and says who stopped it', async () => {
+    const stack = await start();
+    const job = addLiveJob(stack);
+    const card = await watchCommand(stack, job);
+    await stack.slack.click({
+      userId: OTHER_USER,
+      message: stack.slack.message(CHANNEL, card.ts)!,
+      actionId: ActionId.stopWatch,
+    });
+    const stopped = await stack.slack.waitFor((s) => {
+      const m = s.message(CHANNEL, card.ts)!;
+      return /Watch stopped by/.test(textOf(m)) && m;
+    });
+    expect(textOf(stopped)).toContain(`<@${OTHER_USER}>`);
+    expect(buttonLabels(stopped)).toContain('Watch');
+    const edits = stopped.edits;
+    clock += 30_000;
+    await new Promise((r) => setTimeout(r, 600));
+    expect(stack.slack.message(CHANNEL, card.ts)!.edits).toBe(edits);
+    expect(replies(stack, card)).toHaveLength(0);
+  });
+
+  it('a card deleted in Slack ends its watch', async () => {
+    const stack = await start();
+    const job = addLiveJob(stack);
+    const card = await watchCommand(stack, job);
+    stack.slack.deleteMessage(CHANNEL, card.ts);
+    clock += 3_000;
+    await stack.slack.waitFor((s) => s.callsTo('chat.update').some((c) => c.error === 'message_not_found'));
+    await new Promise((r) => setTimeout(r, 300));
+    const updates = stack.slack.callsTo('chat.update').length;
+    clock += 30_000;
+    await new Promise((r) => setTimeout(r, 600));
+    expect(stack.slack.callsTo('chat.update')).toHaveLength(updates);
+    expect(stack.slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts)).toHaveLength(0);
+  });
+
+  it('watching a job that already ended says so and does not watch', async () => {
+    const stack = await start();
+    const job = stack.cf.addJob({ total: 10 }).id;
+    await watchCommand(stack, job);
+    const note = await stack.slack.waitFor((s) => s.ephemeralFor(USER, CHANNEL).at(-1));
+    expect(textOf(note)).toMatch(/already ended \(COMPLETED\)/);
+  });
+
+  it('says where to invite the bot when it cannot post', async () => {
+    const stack = await start();
+    const job = addLiveJob(stack);
+    stack.slack.setChannelFault(CHANNEL, 'channel_not_found');
+    await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: `watch ${job}` });
+    const reply = await stack.slack.waitFor((s) => s.ephemeralFor(USER, CHANNEL).at(-1));
+    expect(textOf(reply)).toMatch(/\/invite @bulkjob/);
+  });
+});
+
+describe('cancel', () => {
+  it('a write user cancels from the card, behind a confirm; the card records who', async () => {
+    const stack = await start();
+    const job = addLiveJob(stack, 1000);
+    clock += 2_000;
+    const card = await watchCommand(stack, job);
+    const current = stack.slack.message(CHANNEL, card.ts)!;
+    const cancel = current.blocks
+      .flatMap((b) => (b.elements as Record<string, unknown>[] | undefined) ?? [])
+      .find((e) => e.action_id === ActionId.cancel);
+    expect(cancel?.confirm).toBeDefined();
+    await stack.slack.click({ userId: USER, message: current, actionId: ActionId.cancel });
+    const cancelled = await stack.slack.waitFor((s) => {
+      const m = s.message(CHANNEL, card.ts)!;
+      return /CANCELLED/.test(textOf(m)) && /Cancelled from Slack by/.test(textOf(m)) && m;
+    });
+    expect(textOf(cancelled)).toContain(`<@${USER}>`);
+    expect(stack.cf.countRequests({ method: 'POST', jobId: job })).toBe(1);
+    const notice = await stack.slack.waitFor((s) => s.threadReplies(CHANNEL, card.ts)[0]);
+    expect(textOf(notice)).toMatch(/CANCELLED/);
+  });
+
+  it('anyone else gets one line and no Cloudflare call', async () => {
+    const stack = await start();
+    const job = addLiveJob(stack, 1000);
+    const card = await watchCommand(stack, job);
+    await stack.slack.click({
+      userId: OTHER_USER,
+      message: stack.slack.message(CHANNEL, card.ts)!,
+      actionId: ActionId.cancel,
+    });
+    const reply = await stack.slack.waitFor((s) => s.ephemeralFor(OTHER_USER, CHANNEL).at(-1));
+    expect(textOf(reply)).toMatch(/Only users in BULKJOB_WRITE_USERS can cancel jobs/);
+    expect(stack.cf.countRequests({ method: 'POST' })).toBe(0);
+  });
+
+  it('the job view shows Cancel job only to write users', async () => {
+    const stack = await start();
+    const job = addLiveJob(stack, 1000);
+    await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: job });
+    const mine = await stack.slack.waitFor((s) => s.ephemeralFor(USER, CHANNEL).at(-1));
+    await stack.slack.sendCommand({ userId: OTHER_USER, channelId: CHANNEL, text: job });
+    const theirs = await stack.slack.waitFor((s) => s.ephemeralFor(OTHER_USER, CHANNEL).at(-1));
+    expect(buttonLabels(mine)).toContain('Cancel job');
+    expect(buttonLabels(theirs)).not.toContain('Cancel job');
+  });
+});
+
+describe('/bulkjob list', () => {
+  it('lists recent jobs newest first, pages, and opens a job with View', async () => {
+    const stack = await start();
+    const ids: string[] = [];
+    for (let i = 0; i < 13; i++) ids.push(stack.cf.addJob({ total: 5, createdAt: clock - (13 - i) * 60_000 }).id);
+    await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: 'list' });
+    const page1 = await stack.slack.waitFor((s) => s.ephemeralFor(USER, CHANNEL).at(-1));
+    const text1 = textOf(page1);
+    expect(text1.indexOf(ids[12]!)).toBeGreaterThan(-1);
+    expect(text1.indexOf(ids[12]!)).toBeLessThan(text1.indexOf(ids[11]!));
+    expect(text1).not.toContain(ids[0]);
+    expect(buttonLabels(page1)).toContain('Next ▶');
+
+    const calls = stack.slack.callsTo('response_url').length;
+    await stack.slack.click({ userId: USER, message: page1, actionId: ActionId.navNext });
+    await stack.slack.waitFor((s) => s.callsTo('response_url').length > calls);
+    const page2 = stack.slack.ephemeralFor(USER, CHANNEL).at(-1)!;
+    expect(textOf(page2)).toContain(ids[0]);
+    expect(buttonLabels(page2)).not.toContain('Next ▶');
+    expect(stack.cf.requests.filter((r) => r.path.endsWith('/bulk')).map((r) => r.query.page)).toEqual(['1', '2']);
+
+    const viewButton = `${ActionId.navView}_0`;
+    const calls2 = stack.slack.callsTo('response_url').length;
+    await stack.slack.click({ userId: USER, message: page2, actionId: viewButton });
+    await stack.slack.waitFor((s) => s.callsTo('response_url').length > calls2);
+    expect(textOf(stack.slack.ephemeralFor(USER, CHANNEL).at(-1))).toMatch(/Page 1 of 1/);
+  });
+
+  it('filters by status', async () => {
+    const stack = await start();
+    stack.cf.addJob({ total: 5 });
+    await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: 'list failed' });
+    const reply = await stack.slack.waitFor((s) => s.ephemeralFor(USER, CHANNEL).at(-1));
+    expect(stack.cf.requests.at(-1)!.query.status).toBe('FAILED');
+    expect(textOf(reply)).toMatch(/No jobs/i);
+  });
+});
+
+describe('one Cloudflare budget', () => {
+  it('20 concurrent identical refreshes cost at most one upstream read per endpoint', async () => {
+    const stack = await start({ app: { watchTiming: FAST } });
+    const job = stack.cf.addJob({ total: 300, failureRate: 0.2 }).id;
+    await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: job });
+    const view = await stack.slack.waitFor((s) => s.ephemeralFor(USER, CHANNEL).at(-1));
+    await stack.slack.click({ userId: USER, message: view, actionId: ActionId.share });
+    const card = await stack.slack.waitFor((s) => s.channelMessages(CHANNEL).at(-1));
+    stack.cf.clearRequests();
+    stack.cf.setLatency(300);
+    const updates = stack.slack.callsTo('chat.update').length;
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        stack.slack.click({ userId: i % 2 ? USER : OTHER_USER, message: card, actionId: ActionId.cardRefresh }),
+      ),
+    );
+    await stack.slack.waitFor((s) => s.callsTo('chat.update').length >= updates + 20, { timeoutMs: 10_000 });
+    stack.cf.setLatency(0);
+    expect(stack.cf.countRequests({ path: new RegExp(`/bulk/${job}$`) })).toBe(1);
+    // The failure reasons did not change, so they were not read again at all.
+    expect(stack.cf.countRequests({ path: /\/messages$/ })).toBeLessThanOrEqual(1);
+  });
+
+  it('a burst of 500 reads never exceeds the configured budget', async () => {
+    const stack = await start({ env: { ...ENV, BULKJOB_CLOUDFLARE_BUDGET: '40' }, app: { runWatches: false } });
+    const job = stack.cf.addJob({ total: 5000 }).id;
+    const client = stack.bot.services.cloudflare;
+    const results = await Promise.allSettled(
+      Array.from({ length: 500 }, (_, i) =>
+        client.listMessages(job, { page: i + 1, perPage: 10 }, { priority: 'user' }),
+      ),
+    );
+    const served = results.filter((r) => r.status === 'fulfilled').length;
+    const refused = results.filter((r) => r.status === 'rejected');
+    expect(stack.cf.countRequests()).toBeLessThanOrEqual(40);
+    expect(served).toBeGreaterThan(0);
+    expect(served + refused.length).toBe(500);
+    for (const r of refused) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(BudgetExhaustedError);
+
+    // A user then gets a clear message saying when to try again, and still no request beyond the budget.
+    await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: job });
+    const reply = await stack.slack.waitFor((s) => s.ephemeralFor(USER, CHANNEL).at(-1));
+    expect(textOf(reply)).toMatch(/pacing its Cloudflare requests.*Try again in/);
+    expect(stack.cf.countRequests()).toBeLessThanOrEqual(40);
+  });
+});
+
+beforeAll(() => {
+  clock = Date.parse('2026-11-29T10:00:00Z');
+});
+afterAll(() => {});
