@@ -11,9 +11,13 @@ import { type Logger, toSlackLogger } from './logger.js';
 import { registerActions } from './slack/actions.js';
 import { CardService } from './slack/cards.js';
 import { registerCommands } from './slack/commands.js';
+import { InFlight } from './slack/in-flight.js';
 import type { Services } from './slack/services.js';
 import { Watcher } from './slack/watcher.js';
 import { openStore, type Store } from './store/store.js';
+
+/** How long a graceful stop waits for answers still being prepared (Slack's response_url lasts 30 min). */
+const STOP_DRAIN_MS = 10_000;
 
 export interface AppDeps {
   config: Config;
@@ -62,7 +66,14 @@ export function createApp(deps: AppDeps): BulkjobApp {
 
   let healthy = true;
   const receiver = config.slack.appToken
-    ? new SocketModeReceiver({ appToken: config.slack.appToken, logger: slackLogger })
+    ? new SocketModeReceiver({
+        appToken: config.slack.appToken,
+        logger: slackLogger,
+        // The socket's own `apps.connections.open` call must go to the same Slack (GovSlack, tests).
+        ...(config.slack.apiUrl
+          ? { installerOptions: { clientOptions: { slackApiUrl: `${config.slack.apiUrl}/` } } }
+          : {}),
+      })
     : new HTTPReceiver({
         signingSecret: config.slack.signingSecret ?? '',
         logger: slackLogger,
@@ -82,6 +93,8 @@ export function createApp(deps: AppDeps): BulkjobApp {
 
   const app = new App({
     token: config.slack.botToken,
+    // Verify the token (auth.test) in start(), where a refusal can be reported, rather than in the background.
+    deferInitialization: true,
     receiver,
     logger: slackLogger,
     ...(config.slack.apiUrl ? { clientOptions: { slackApiUrl: `${config.slack.apiUrl}/` } } : {}),
@@ -95,7 +108,8 @@ export function createApp(deps: AppDeps): BulkjobApp {
     client: app.client,
     now,
   });
-  const services: Services = { config, logger, cloudflare, cards, now };
+  const inFlight = new InFlight();
+  const services: Services = { config, logger, cloudflare, cards, now, inFlight };
   const watcher = new Watcher({
     cards,
     store,
@@ -133,6 +147,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
     services,
     watcher,
     async start(port = config.slack.port, host?: string) {
+      await app.init();
       if (config.slack.appToken) {
         await app.start();
         const healthPort = await startHealthServer(port);
@@ -150,7 +165,8 @@ export function createApp(deps: AppDeps): BulkjobApp {
       await watcher.stop();
       await app.stop().catch((err: unknown) => logger.warn({ err }, 'stopping the receiver failed'));
       healthServer?.close();
-      await cards.drain();
+      const left = await inFlight.drain(STOP_DRAIN_MS);
+      if (left > 0) logger.warn({ left }, 'stopped with work still in flight');
       await cloudflare.close();
       store.close();
     },

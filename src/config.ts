@@ -82,7 +82,8 @@ export const EnvSchema = z.object({
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_APP_TOKEN: z.preprocess(blankToUndefined, z.string().startsWith('xapp-', 'must start with xapp-').optional()),
   SLACK_API_URL: z.preprocess(blankToUndefined, httpUrl.optional()),
-  PORT: intInRange(1, 65535, 3000),
+  // 0 asks the OS for a free port (tests, the demo).
+  PORT: intInRange(0, 65535, 3000),
   CLOUDFLARE_ACCOUNT_ID: z.preprocess(
     blankToUndefined,
     z.string({ error: 'is required (the Cloudflare account ID)' }).max(32, 'must be at most 32 characters'),

@@ -90,13 +90,6 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   );
 }
 
-const toPinoLevel: Record<LogLevel, string> = {
-  [LogLevel.DEBUG]: 'debug',
-  [LogLevel.INFO]: 'info',
-  [LogLevel.WARN]: 'warn',
-  [LogLevel.ERROR]: 'error',
-};
-
 /** Bolt's `Logger` interface over pino, so the Slack SDKs' lines are redacted and structured like ours. */
 export function toSlackLogger(logger: Logger): SlackLogger {
   let child = logger.child({ module: 'bolt' });
@@ -106,9 +99,8 @@ export function toSlackLogger(logger: Logger): SlackLogger {
     info: (...msg) => child.info(text(msg)),
     warn: (...msg) => child.warn(text(msg)),
     error: (...msg) => child.error(text(msg)),
-    setLevel: (level) => {
-      child.level = toPinoLevel[level] ?? 'info';
-    },
+    // LOG_LEVEL decides; Bolt's receivers call setLevel with their own defaults, which must not override it.
+    setLevel: () => {},
     getLevel: () => {
       const lvl = child.level;
       if (lvl === 'debug' || lvl === 'trace') return LogLevel.DEBUG;

@@ -100,7 +100,7 @@ describe('loadConfig', () => {
       { ...BASE, CLOUDFLARE_ACCOUNT_ID: 'a'.repeat(33) },
       ['CLOUDFLARE_ACCOUNT_ID: must be at most 32 characters'],
     ],
-    ['bad port', { ...BASE, PORT: 'eighty' }, ['PORT: must be a whole number from 1 to 65535']],
+    ['bad port', { ...BASE, PORT: 'eighty' }, ['PORT: must be a whole number from 0 to 65535']],
     ['port out of range', { ...BASE, PORT: '70000' }, ['PORT: must be at most 65535']],
     ['bad url', { ...BASE, CLOUDFLARE_BASE_URL: 'ftp://x' }, ['CLOUDFLARE_BASE_URL: must be an http(s) URL']],
     [

@@ -154,11 +154,13 @@ export function registerActions(app: App, services: Services): void {
   app.action<BlockAction<ButtonAction>>(/^bulkjob_/, async ({ ack, body, action, respond }) => {
     await ack();
     const click = readClick(body, action);
-    await track(
-      services.logger,
-      { kind: 'action', user: click.userId, channel: click.channelId, action: click.actionId },
-      respond,
-      (fields) => runClick(services, click, respond, fields),
+    await services.inFlight.track(
+      track(
+        services.logger,
+        { kind: 'action', user: click.userId, channel: click.channelId, action: click.actionId },
+        respond,
+        (fields) => runClick(services, click, respond, fields),
+      ),
     );
   });
 }

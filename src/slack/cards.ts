@@ -100,7 +100,6 @@ export class CardService {
   #watcher: WatchWaker | undefined;
   /** Failure summaries per job, reused while the job's failed count has not moved. */
   readonly #failureCache = new Map<string, { failed: number; summary: FailureSummary }>();
-  readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(deps: CardServiceDeps) {
     this.#deps = deps;
@@ -110,20 +109,9 @@ export class CardService {
     this.#watcher = watcher;
   }
 
-  /** Resolves when every card operation in flight has settled (graceful shutdown). */
-  async drain(): Promise<void> {
-    await Promise.allSettled([...this.#inFlight]);
-  }
-
-  #track<T>(work: Promise<T>): Promise<T> {
-    this.#inFlight.add(work);
-    void work.finally(() => this.#inFlight.delete(work)).catch(() => {});
-    return work;
-  }
-
   /** Share to channel: post a new status card. */
   share(target: CardTarget): Promise<Card> {
-    return this.#track(this.#share(target));
+    return this.#share(target);
   }
 
   async #share(target: CardTarget, watch?: CardWatch, knownJob?: Job): Promise<Card> {
@@ -145,13 +133,9 @@ export class CardService {
   }
 
   /** Refresh on a card: read the job afresh and edit the card in place. */
-  refresh(target: CardTarget & { ts: string }): Promise<void> {
-    return this.#track(
-      (async () => {
-        const card = this.#adopt(target);
-        await this.update(card, { priority: 'user', fresh: true }, { force: true });
-      })(),
-    );
+  async refresh(target: CardTarget & { ts: string }): Promise<void> {
+    const card = this.#adopt(target);
+    await this.update(card, { priority: 'user', fresh: true }, { force: true });
   }
 
   /**
@@ -172,11 +156,7 @@ export class CardService {
   }
 
   /** Watch: adopt the clicked card, or this channel's card for the job, or post a new one; then keep it current. */
-  watch(target: CardTarget): Promise<CardOutcome> {
-    return this.#track(this.#watch(target));
-  }
-
-  async #watch(target: CardTarget): Promise<CardOutcome> {
+  async watch(target: CardTarget): Promise<CardOutcome> {
     const { store, config, now } = this.#deps;
     const existing = target.ts
       ? this.#adopt({ ...target, ts: target.ts })
@@ -212,35 +192,27 @@ export class CardService {
   }
 
   /** Stop watching: end the card's watch and say on the card who stopped it. */
-  stopWatch(target: CardTarget & { ts: string }): Promise<CardOutcome> {
-    return this.#track(
-      (async (): Promise<CardOutcome> => {
-        const card = this.#adopt(target);
-        const stopped = this.#deps.store.stopWatch(card.id, target.userId, this.#deps.now());
-        if (!stopped) return { note: 'This card is not being watched.' };
-        await this.update(card, { priority: 'user' }, { force: true });
-        return {};
-      })(),
-    );
+  async stopWatch(target: CardTarget & { ts: string }): Promise<CardOutcome> {
+    const card = this.#adopt(target);
+    const stopped = this.#deps.store.stopWatch(card.id, target.userId, this.#deps.now());
+    if (!stopped) return { note: 'This card is not being watched.' };
+    await this.update(card, { priority: 'user' }, { force: true });
+    return {};
   }
 
   /** Cancel job (the caller has checked write access): cancel at Cloudflare, record who, update the card. */
-  cancel(target: CardTarget): Promise<Job> {
-    return this.#track(
-      (async () => {
-        const { store, cloudflare, now, logger } = this.#deps;
-        const job = await cloudflare.cancelJob(target.jobId, { priority: 'user' });
-        logger.info({ job: target.jobId, user: target.userId }, 'job cancelled from Slack');
-        const card = target.ts
-          ? this.#adopt({ ...target, ts: target.ts })
-          : store.findActiveCardForJob(target.channelId, target.jobId);
-        if (card) {
-          store.markCardCancelled(card.id, target.userId, now());
-          await this.update(card, { priority: 'user', fresh: true }, { force: true });
-        }
-        return job;
-      })(),
-    );
+  async cancel(target: CardTarget): Promise<Job> {
+    const { store, cloudflare, now, logger } = this.#deps;
+    const job = await cloudflare.cancelJob(target.jobId, { priority: 'user' });
+    logger.info({ job: target.jobId, user: target.userId }, 'job cancelled from Slack');
+    const card = target.ts
+      ? this.#adopt({ ...target, ts: target.ts })
+      : store.findActiveCardForJob(target.channelId, target.jobId);
+    if (card) {
+      store.markCardCancelled(card.id, target.userId, now());
+      await this.update(card, { priority: 'user', fresh: true }, { force: true });
+    }
+    return job;
   }
 
   /** Build the completion notice (reads the failure reasons: do it before claiming the notice). */

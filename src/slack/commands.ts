@@ -63,8 +63,10 @@ export function registerCommands(app: App, services: Services): void {
   app.command(COMMAND, async ({ command, ack, respond }) => {
     await ack();
     const input = { userId: command.user_id, channelId: command.channel_id, text: command.text ?? '' };
-    await track(services.logger, { kind: 'command', user: input.userId, channel: input.channelId }, respond, (fields) =>
-      runCommand(services, input, respond, fields),
+    await services.inFlight.track(
+      track(services.logger, { kind: 'command', user: input.userId, channel: input.channelId }, respond, (fields) =>
+        runCommand(services, input, respond, fields),
+      ),
     );
   });
 }

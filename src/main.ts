@@ -1,0 +1,60 @@
+/**
+ * Start-up as a function of the environment, so it can be tested: read the configuration (one line per
+ * problem on failure, never a secret), build the logger and the app, and start it.
+ */
+import { type BulkjobApp, createApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger, type Logger, scrub } from './logger.js';
+
+export interface StartIo {
+  env: NodeJS.ProcessEnv;
+  /** Where start-up problems go (one line each). */
+  stderr: (line: string) => void;
+  /** Log destination (tests capture it); default stdout. */
+  logDestination?: { write(line: string): void };
+}
+
+export type StartResult =
+  | { ok: true; bot: BulkjobApp; logger: Logger; port: number | undefined }
+  | { ok: false; exitCode: number };
+
+export async function startFromEnv(io: StartIo): Promise<StartResult> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(io.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const line of error.problems) io.stderr(`config: ${line}`);
+    return { ok: false, exitCode: 1 };
+  }
+  const secrets = [
+    config.slack.signingSecret,
+    config.slack.botToken,
+    config.slack.appToken,
+    config.cloudflare.auth.kind === 'key' ? config.cloudflare.auth.key : config.cloudflare.auth.token,
+  ].filter((s): s is string => typeof s === 'string');
+  const logger = createLogger({
+    level: config.logLevel,
+    secrets,
+    ...(io.logDestination ? { destination: io.logDestination } : {}),
+  });
+  const bot = createApp({ config, logger });
+  try {
+    const { port } = await bot.start();
+    logger.info(
+      {
+        mode: config.slack.appToken ? 'socket' : 'http',
+        port,
+        cloudflare: config.cloudflare.baseUrl,
+        dataDir: config.dataDir,
+      },
+      'bulkjob is running',
+    );
+    return { ok: true, bot, logger, port };
+  } catch (error) {
+    await bot.stop().catch(() => {});
+    const why = error instanceof Error ? error.message : String(error);
+    io.stderr(`bulkjob could not start: ${scrub(why, secrets)}`);
+    return { ok: false, exitCode: 1 };
+  }
+}

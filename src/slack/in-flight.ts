@@ -1,0 +1,30 @@
+/**
+ * Work that outlives its HTTP request: listeners ack first and answer later, so a graceful stop must wait
+ * for that work, not just for the server's open requests.
+ */
+export class InFlight {
+  readonly #pending = new Set<Promise<unknown>>();
+
+  /** Track `work` until it settles; returns it unchanged. */
+  track<T>(work: Promise<T>): Promise<T> {
+    this.#pending.add(work);
+    const forget = () => this.#pending.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  /** Resolves when everything tracked has settled, or after `timeoutMs`; returns how many were left. */
+  async drain(timeoutMs: number): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([Promise.allSettled([...this.#pending]), deadline]);
+    clearTimeout(timer);
+    return this.#pending.size;
+  }
+}
