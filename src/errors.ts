@@ -23,7 +23,7 @@ export class InputError extends BotError {
 
 /** The user or channel is not on the allow list, or the user may not write. */
 export class NotAllowedError extends BotError {
-  readonly reason: 'user' | 'channel' | 'write' | 'owner';
+  readonly reason: 'user' | 'channel' | 'write';
   constructor(reason: NotAllowedError['reason']) {
     super(`not_allowed_${reason}`, `not allowed (${reason})`);
     this.reason = reason;
@@ -141,8 +141,6 @@ export function userMessageFor(error: unknown): string {
         return 'bulkjob does not answer in this channel. Use it in a channel listed in BULKJOB_ALLOWED_CHANNELS.';
       case 'write':
         return 'Only users in BULKJOB_WRITE_USERS can cancel jobs. Ask one of them, or cancel it in the Cloudflare dashboard.';
-      case 'owner':
-        return 'Only the person who opened this view can use its buttons. Run `/bulkjob` yourself.';
     }
   }
   if (error instanceof CloudflareApiError) {

@@ -40,7 +40,7 @@ export function readClick(body: BlockAction, action: ButtonAction): ClickInput {
 
 function requireJobId(query: JobQuery): string {
   if (query.kind === 'view' || query.kind === 'watch') return query.jobId;
-  throw new InputError('That button does not name a job. Run `/bulkjob <job ID>` again.', 'bad_value');
+  throw new InputError('That button does not name a job. Run `/bulkjob &lt;job ID&gt;` again.', 'bad_value');
 }
 
 function requireChannel(click: ClickInput): string {

@@ -80,7 +80,8 @@ export function parseCommandText(raw: string): JobQuery {
   }
   if (first === 'watch') {
     const rest = text.slice(words[0]!.length).trim();
-    if (!rest) throw new InputError(`Usage: \`/bulkjob watch <job ID>\`, e.g. \`/bulkjob watch ${EXAMPLE_JOB_ID}\`.`);
+    if (!rest)
+      throw new InputError(`Usage: \`/bulkjob watch &lt;job ID&gt;\`, e.g. \`/bulkjob watch ${EXAMPLE_JOB_ID}\`.`);
     return { kind: 'watch', jobId: extractJobId(rest) };
   }
   // `<job> [status]`: the job is whatever contains the id; a lone trailing word that holds no id is a status.

@@ -35,7 +35,7 @@ describe('parseCommandText', () => {
     [`${JOB} bogus`, /`bogus` is not a status\. Use one of: pending, discovering, processing, completed, failed/],
     ['list bogus', /`bogus` is not a status/],
     ['list failed extra', /Usage: `\/bulkjob list \[status\]`/],
-    ['watch', /Usage: `\/bulkjob watch <job ID>`/],
+    ['watch', /Usage: `\/bulkjob watch &lt;job ID&gt;`/],
     ['watch nope', /`nope` is not a job ID/],
     [`${JOB} ${JOB_V1}`, /contains 2 job IDs/],
   ])('%j is refused with a message that says what to do', (text, message) => {

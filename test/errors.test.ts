@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BudgetExhaustedError,
+  CloudflareApiError,
+  CloudflareNetworkError,
+  CloudflarePagingError,
+  CloudflareSchemaError,
+  escapeMrkdwn,
+  InputError,
+  NotAllowedError,
+  SlackPostError,
+  userMessageFor,
+} from '../src/errors.js';
+
+const GET = { method: 'GET', path: '/client/v4/accounts/abc/email-security/investigate/bulk/x' };
+const POST = { method: 'POST', path: '/client/v4/accounts/abc/email-security/investigate/bulk/x/cancel' };
+
+describe('userMessageFor: one short line with the fix', () => {
+  it.each<[string, unknown, RegExp]>([
+    ['input, verbatim', new InputError('`abc` is not a job ID'), /^`abc` is not a job ID$/],
+    ['user not allowed', new NotAllowedError('user'), /BULKJOB_ALLOWED_USERS/],
+    ['channel not allowed', new NotAllowedError('channel'), /BULKJOB_ALLOWED_CHANNELS/],
+    ['may not write', new NotAllowedError('write'), /BULKJOB_WRITE_USERS/],
+    [
+      'read refused',
+      new CloudflareApiError(403, [{ code: 10000, message: 'Authentication error' }], GET),
+      /Cloud Email Security: Read/,
+    ],
+    [
+      'cancel refused',
+      new CloudflareApiError(403, [{ code: 10000, message: 'Authentication error' }], POST),
+      /Cloud Email Security: Write/,
+    ],
+    [
+      'not found',
+      new CloudflareApiError(404, [{ code: 7003, message: 'Could not route' }], GET),
+      /no such job.*\/bulkjob list/,
+    ],
+    ['bad route on 400', new CloudflareApiError(400, [{ code: 7003, message: 'Could not route' }], GET), /no such job/],
+    ['rate limited, seconds', new CloudflareApiError(429, [], GET, 30), /Try again in 30 seconds/],
+    ['rate limited, minutes', new CloudflareApiError(429, [], GET, 300), /Try again in 5 minutes/],
+    ['rate limited, unknown', new CloudflareApiError(429, [], GET), /Try again in a minute/],
+    ['5xx', new CloudflareApiError(502, [], GET), /HTTP 502.*Try again/],
+    [
+      'other 4xx, escaped',
+      new CloudflareApiError(400, [{ code: 1001, message: 'not <cancellable>' }], POST),
+      /not &lt;cancellable&gt;/,
+    ],
+    ['unreachable', new CloudflareNetworkError(GET, new Error('ECONNREFUSED')), /could not be reached/],
+    ['bad data', new CloudflareSchemaError(GET, []), /could not read/],
+    ['paging loop', new CloudflarePagingError(GET, 2), /could not read/],
+    ['own budget', new BudgetExhaustedError(12), /pacing.*Try again in 12 seconds/],
+    ['not in channel', new SlackPostError('not_in_channel'), /\/invite @bulkjob/],
+    ['archived', new SlackPostError('is_archived'), /archived/],
+    ['anything else', new Error('boom'), /Something went wrong/],
+  ])('%s', (_name, error, expected) => {
+    expect(userMessageFor(error)).toMatch(expected);
+  });
+
+  it('never carries the request or the token', () => {
+    const error = new CloudflareNetworkError(GET, new Error('connect failed Bearer abc'));
+    expect(userMessageFor(error)).not.toMatch(/Bearer|\/client\/v4/);
+  });
+
+  it('escapes &, < and >', () => {
+    expect(escapeMrkdwn('<!channel> & <@U1>')).toBe('&lt;!channel&gt; &amp; &lt;@U1&gt;');
+  });
+});
