@@ -118,7 +118,10 @@ export function createApp(deps: AppDeps): BulkjobApp {
     now,
     ...deps.watchTiming,
     // Watches may use the budget's background share; the interval stretches so they fit in it.
-    backgroundBudgetPer5Min: cloudflare.budget.stats().backgroundLimit,
+    backgroundBudget: {
+      limit: cloudflare.budget.stats().backgroundLimit,
+      windowMs: cloudflare.budget.stats().windowMs,
+    },
   });
   cards.attachWatcher(watcher);
 

@@ -21,8 +21,8 @@ export interface WatcherDeps {
   intervalMs?: number;
   /** How often the loop looks for due watches. */
   tickMs?: number;
-  /** Cloudflare requests per 5 minutes that watches may use; the interval stretches to fit. */
-  backgroundBudgetPer5Min?: number;
+  /** The Cloudflare requests watches may use per window (the budget's background share); intervals stretch to fit. */
+  backgroundBudget?: { limit: number; windowMs: number };
   /** How long a claimed watch stays this instance's if it dies mid-refresh (tests shorten it). */
   leaseMs?: number;
   /** Unique per process, so leases tell instances apart. */
@@ -36,9 +36,11 @@ const CONCURRENCY = 4;
 /** A notice still `posting` this long after it began belongs to a crashed instance. */
 const STUCK_NOTICE_MS = 60_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
-const WINDOW_MS = 5 * 60_000;
-/** Cloudflare requests one refresh costs on average: the job read, and now and then failure pages. */
-const REQUESTS_PER_REFRESH = 1.5;
+/**
+ * Cloudflare requests one refresh is planned to cost: the job read, plus a page of failures whenever the
+ * failed count moved (every refresh, for a job that is failing as it goes). The budget caps the rest.
+ */
+const REQUESTS_PER_REFRESH = 2;
 
 export class Watcher {
   readonly #deps: WatcherDeps;
@@ -56,10 +58,10 @@ export class Watcher {
   /** The configured interval, stretched so that all active watches together stay within their budget share. */
   intervalMs(): number {
     const base = this.#deps.intervalMs ?? this.#deps.config.watch.intervalSeconds * 1000;
-    const budget = this.#deps.backgroundBudgetPer5Min;
+    const budget = this.#deps.backgroundBudget;
     if (!budget) return base;
     const active = Math.max(1, this.#deps.store.countActiveWatches());
-    const needed = Math.ceil((active * REQUESTS_PER_REFRESH * WINDOW_MS) / budget);
+    const needed = Math.ceil((active * REQUESTS_PER_REFRESH * budget.windowMs) / budget.limit);
     return Math.max(base, needed);
   }
 

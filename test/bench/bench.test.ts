@@ -1,0 +1,116 @@
+/**
+ * The benchmark's own smoke test: every scenario runs in the tiny configuration and produces its figures,
+ * and the structural facts hold (coalesced refreshes read once, watches stay inside the budget). No
+ * timing is asserted: timings on a shared test machine mean nothing.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type BenchResult, runBench, SMOKE } from '../../src/bench/bench.js';
+import { evaluate, renderReport } from '../../src/bench/report.js';
+import { maxInWindow, median, percentile } from '../../src/bench/stats.js';
+
+let result: BenchResult;
+
+beforeAll(async () => {
+  result = await runBench(SMOKE);
+}, 90_000);
+
+describe('bench (smoke configuration)', () => {
+  it('times every ack and delivers every view', () => {
+    for (const phase of [result.ack.baseline, result.ack.loaded]) {
+      expect(phase.commands).toBe(SMOKE.ack.commands);
+      expect(phase.viewsDelivered).toBe(phase.commands);
+      expect(phase.ackTimeouts).toBe(0);
+      expect(Number.isFinite(phase.ackP50Ms) && Number.isFinite(phase.ackP99Ms)).toBe(true);
+      expect(phase.ackP99Ms).toBeGreaterThanOrEqual(phase.ackP50Ms);
+      // Every command was for its own job: two reads each, nothing coalesced or cached away.
+      expect(phase.upstreamRequests).toBe(2 * phase.commands);
+    }
+    expect(result.ack.baseline.upstreamMs).toBe(0);
+    expect(result.ack.loaded.upstreamMs).toBe(SMOKE.ack.upstreamMs);
+    expect(Number.isFinite(result.ack.harnessFloor.ackP50Ms)).toBe(true);
+    expect(result.ack.single.commands).toBeGreaterThan(0);
+  });
+
+  it('measures time to view with both reads really made, beside the sequential baseline', () => {
+    const ttv = result.timeToView;
+    expect(ttv.viewSamplesMs).toHaveLength(SMOKE.timeToView.samples);
+    expect(ttv.sequentialSamplesMs).toHaveLength(SMOKE.timeToView.samples);
+    expect(ttv.upstreamReadsPerView).toBe(2);
+    expect(ttv.viewRatio).toBeGreaterThan(0);
+    expect(ttv.sequentialRatio).toBeGreaterThan(0);
+  });
+
+  it('counts one upstream read per endpoint for concurrent refreshes, N for the separate-client baseline', () => {
+    const { card, view, clicks } = result.coalescing;
+    expect(card.answers).toBe(clicks);
+    expect(card.reads).toEqual({ job: 1, messages: 0 });
+    expect(card.baselineReads).toEqual({ job: clicks, messages: 0 });
+    expect(view.answers).toBe(clicks);
+    expect(view.reads).toEqual({ job: 1, messages: 1 });
+    expect(view.baselineReads).toEqual({ job: clicks, messages: clicks });
+  });
+
+  it('keeps the watches inside the budget and serves a user command during the load', () => {
+    expect(result.watches.map((w) => w.jobs)).toEqual(SMOKE.watches.jobs);
+    for (const w of result.watches) {
+      expect(w.budgetPer5Min).toBe(400);
+      expect(w.backgroundBudgetPer5Min).toBe(280);
+      expect(w.cloudflareLimitPer5Min).toBe(1200);
+      expect(w.configuredIntervalSeconds).toBe(30);
+      expect(w.naivePer5Min).toBe(SMOKE.watches.watches * 10);
+      expect(w.measuredRefreshesPer5Min).toBeGreaterThan(0);
+      expect(w.measuredPer5Min).toBeLessThanOrEqual(w.backgroundBudgetPer5Min + 1);
+      expect(w.busiestWindow).toBeLessThanOrEqual(w.budgetPer5Min);
+      expect(w.probe.upstreamReads).toBe(2);
+    }
+    const steady = result.watches.find((w) => w.jobs === 'steady')!;
+    // Frozen jobs: one read a refresh (the failure reasons are reused); growing jobs re-read them.
+    expect(steady.measuredPer5Min).toBe(steady.measuredRefreshesPer5Min);
+    const growing = result.watches.find((w) => w.jobs === 'growing')!;
+    expect(growing.measuredPer5Min).toBeGreaterThan(growing.measuredRefreshesPer5Min);
+  });
+
+  it('passes every hard check and prints one Markdown table with a row per figure', () => {
+    const checks = evaluate(result);
+    expect(checks.filter((c) => c.hard && !c.ok)).toEqual([]);
+    const report = renderReport(result, checks);
+    const rows = report.split('\n').filter((line) => line.startsWith('| '));
+    expect(rows[0]).toBe('| # | Figure | Target | Measured | Baseline (same run) |');
+    expect(rows.map((r) => r.split(' | ')[0])).toEqual([
+      '| #',
+      '| 1',
+      '| 1b',
+      '| 2',
+      '| 3a',
+      '| 3b',
+      '| 4a',
+      '| 4b',
+      '| 4c',
+      '| 4d',
+    ]);
+    expect(report).toContain(`Node ${process.version}`);
+  });
+});
+
+describe('bench statistics', () => {
+  it.each([
+    [[5], 50, 5],
+    [[1, 2, 3, 4], 50, 2],
+    [[4, 3, 2, 1], 99, 4],
+    [[10, 20, 30, 40, 50, 60, 70, 80, 90, 100], 90, 90],
+  ])('percentile(%j, %i) = %i (nearest rank)', (values, p, expected) => {
+    expect(percentile(values, p)).toBe(expected);
+  });
+
+  it('takes the median of odd and even samples', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+  });
+
+  it('finds the busiest sliding window', () => {
+    expect(maxInWindow([0, 100, 250, 299, 300, 301], 300)).toBe(5);
+    expect(maxInWindow([0, 300, 600], 300)).toBe(1);
+    expect(maxInWindow([], 300)).toBe(0);
+  });
+});
