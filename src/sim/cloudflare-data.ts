@@ -9,22 +9,14 @@
  * Filtering by status is therefore arithmetic over a range plus a cached, sorted list of failed indices.
  */
 
-/** Statuses from the OpenAPI enum (`email-security_BulkJobDetail.status`). */
-export const SIM_STATUSES = [
-  'PENDING',
-  'DISCOVERING',
-  'PROCESSING',
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-  'SKIPPED',
-] as const;
-export type SimStatus = (typeof SIM_STATUSES)[number];
+import { KNOWN_ACTION_TYPES, KNOWN_STATUSES, type KnownStatus, TERMINAL_STATUSES } from '../cloudflare/schema.js';
 
-export const SIM_ACTION_TYPES = ['MOVE', 'RELEASE'] as const;
+/** The OpenAPI enums, shared with the client's schema: one source for what Cloudflare documents. */
+export const SIM_STATUSES = KNOWN_STATUSES;
+export type SimStatus = KnownStatus;
+export const SIM_ACTION_TYPES = KNOWN_ACTION_TYPES;
 export type SimActionType = (typeof SIM_ACTION_TYPES)[number];
-
-export const SIM_TERMINAL: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']);
+export const SIM_TERMINAL = TERMINAL_STATUSES;
 
 /** The largest job the simulator will generate (the bot's worst case). */
 export const MAX_SIM_MESSAGES = 100_000;
