@@ -218,7 +218,15 @@ export class CardService {
   /** Build the completion notice (reads the failure reasons: do it before claiming the notice). */
   async buildNotice(watch: Watch, job: Job, reason: 'terminal' | 'expired'): Promise<SlackMessage> {
     const failures = await this.#failuresFor(job, { priority: 'background' });
-    return renderCompletionNotice({ job, failures, watcher: watch.startedBy, reason, now: this.#deps.now() });
+    const now = this.#deps.now();
+    return renderCompletionNotice({
+      job,
+      failures,
+      watcher: watch.startedBy,
+      reason,
+      now,
+      watchedForSeconds: Math.max(0, Math.round((now.getTime() - watch.startedAt.getTime()) / 1000)),
+    });
   }
 
   /** Post a reply in the card's thread; returns its ts. Slack's refusals become SlackPostError. */

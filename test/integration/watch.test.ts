@@ -333,3 +333,42 @@ beforeAll(() => {
   clock = Date.parse('2026-11-29T10:00:00Z');
 });
 afterAll(() => {});
+
+describe('limits of a watch', () => {
+  it('ends at the maximum watch time with a notice that says so', async () => {
+    let appNow = Date.now();
+    const stack = await start({ app: { now: () => new Date(appNow) } });
+    const job = stack.cf.addJob({ total: 100, progress: { kind: 'static', status: 'PROCESSING', processed: 10 } }).id;
+    const card = await watchCommand(stack, job);
+    const store = openStore({ dataDir: stack.dataDir });
+    await stack.slack.waitFor(() => store.countActiveWatches() > 0);
+    store.close();
+    appNow += 13 * 3_600_000; // past the default 12 hours
+    const notice = await stack.slack.waitFor((s) => s.threadReplies(CHANNEL, card.ts)[0], { timeoutMs: 10_000 });
+    expect(textOf(notice)).toMatch(/after 13h/);
+    expect(textOf(notice)).toMatch(/PROCESSING/);
+    expect(textOf(notice)).toContain(`<@${USER}>`);
+    const final = await stack.slack.waitFor((s) => {
+      const m = s.message(CHANNEL, card.ts)!;
+      return /Watch expired/.test(textOf(m)) && m;
+    });
+    expect(buttonLabels(final)).toContain('Watch');
+  });
+
+  it('backs off when Slack rate limits the card edits, then catches up', async () => {
+    const stack = await start();
+    const job = addLiveJob(stack);
+    const card = await watchCommand(stack, job);
+    stack.slack.rateLimit('chat.update', { calls: 1, retryAfterSeconds: 1 });
+    clock += 3_000;
+    await stack.slack.waitFor((s) => s.callsTo('chat.update').some((c) => c.status === 429));
+    const edited = await stack.slack.waitFor(
+      (s) => {
+        const m = s.message(CHANNEL, card.ts)!;
+        return /PROCESSING/.test(textOf(m)) && m;
+      },
+      { timeoutMs: 8_000 },
+    );
+    expect(edited.edits).toBeGreaterThan(0);
+  });
+});
