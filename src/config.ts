@@ -66,8 +66,15 @@ const intInRange = (min: number, max: number, fallback: number) =>
       .max(max, `must be at most ${max}`)
       .default(fallback),
   );
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** An API base URL. Tokens travel to it, so plain http is allowed only on loopback (tests, the demo). */
 const httpUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+  .refine((u) => {
+    const url = URL.parse(u);
+    // Anything not http(s) was already reported by the check above.
+    return url?.protocol !== 'http:' || LOOPBACK_HOSTS.has(url.hostname);
+  }, 'must use https (plain http only for localhost)')
   .transform((u) => u.replace(/\/+$/, ''));
 
 const USER_ID = /^[UW][A-Z0-9]{2,}$/;

@@ -1,52 +1,79 @@
 /**
  * pino with redaction, and an adapter so Bolt (and the Slack SDKs under it) log through the same logger.
- * Redaction is by key path for structured fields, and by pattern for anything that slips into a message
- * string: Slack tokens, bearer tokens, e-mail addresses (recipients are personal data).
+ * Every line is scrubbed deeply before it is written: secret keys are dropped, and strings lose Slack
+ * tokens, bearer tokens, configured secret values, Slack response URLs and e-mail addresses (recipients
+ * are personal data).
  */
+
 import { LogLevel, type Logger as SlackLogger } from '@slack/bolt';
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { replaceEmails } from './personal-data.js';
 
 export type { Logger };
-
-const REDACT_PATHS = [
-  'token',
-  'botToken',
-  'appToken',
-  'signingSecret',
-  'authorization',
-  'headers.authorization',
-  'headers["x-auth-key"]',
-  'headers["x-auth-email"]',
-  'headers["x-slack-signature"]',
-  'recipient',
-  'client_recipient',
-  '*.token',
-  '*.botToken',
-  '*.signingSecret',
-  '*.client_recipient',
-  '*.recipient',
-  'config.slack',
-  'config.cloudflare.auth',
-];
 
 const SECRET_PATTERNS: [RegExp, string][] = [
   [/xox[abposr]-[A-Za-z0-9-]+/g, 'xox?-[redacted]'],
   [/xapp-[A-Za-z0-9-]+/g, 'xapp-[redacted]'],
   [/Bearer\s+[A-Za-z0-9._~+/=-]+/gi, 'Bearer [redacted]'],
-  [/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, '[email redacted]'],
+  // Slack payloads that the SDKs log at debug (Socket Mode logs every envelope): the legacy verification
+  // token, and response URLs, which let anyone holding one post as the app for 30 minutes.
+  [/"token"\s*:\s*"[^"]*"/g, '"token":"[redacted]"'],
+  [/"response_url"\s*:\s*"[^"]*"/g, '"response_url":"[redacted]"'],
+  [/https?:\/\/hooks\.slack(?:-gov)?\.com\/[^\s"'\\]+/g, 'https://hooks.slack.com/[redacted]'],
+  [/ticket=[^&\s"\\]+/g, 'ticket=[redacted]'],
 ];
 
-/** Scrub tokens and e-mail addresses from free text before it is logged. */
+/** Scrub tokens, Slack response URLs and e-mail addresses (personal data) from free text. */
 export function scrub(text: string, extraSecrets: readonly string[] = []): string {
   let out = text;
   for (const secret of extraSecrets) if (secret.length >= 6) out = out.replaceAll(secret, '[redacted]');
   for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
+  return replaceEmails(out, '[email redacted]');
+}
+
+/** Keys whose values are dropped wherever they appear in a logged object, whatever their case. */
+const SECRET_KEYS = new Set([
+  'token',
+  'bottoken',
+  'apptoken',
+  'signingsecret',
+  'authorization',
+  'x-auth-key',
+  'x-auth-email',
+  'x-slack-signature',
+  'cookie',
+  'recipient',
+  'client_recipient',
+  'response_url',
+]);
+const MAX_DEPTH = 6;
+
+/** Scrub a logged value deeply: strings scrubbed, secret keys dropped, errors kept with type and stack. */
+function scrubValue(value: unknown, secrets: readonly string[], depth = 0): unknown {
+  if (typeof value === 'string') return scrub(value, secrets);
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  if (depth >= MAX_DEPTH) return '[nested]';
+  if (value instanceof Error) {
+    const code = (value as { code?: unknown }).code;
+    return {
+      type: value.name,
+      message: scrub(value.message ?? '', secrets),
+      ...(code === undefined ? {} : { code }),
+      ...(value.stack ? { stack: scrub(value.stack, secrets) } : {}),
+      ...(value.cause === undefined ? {} : { cause: scrubValue(value.cause, secrets, depth + 1) }),
+    };
+  }
+  if (Array.isArray(value)) return value.map((item) => scrubValue(item, secrets, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    out[key] = SECRET_KEYS.has(key.toLowerCase()) ? '[redacted]' : scrubValue(item, secrets, depth + 1);
+  }
   return out;
 }
 
 export interface LoggerOptions {
   level?: string;
-  /** Secret values (signing secret, API key) to scrub wherever they appear. */
+  /** Secret values (signing secret, tokens, API key) to scrub wherever they appear. */
   secrets?: readonly string[];
   /** Where lines go; tests pass a stream that collects them. */
   destination?: DestinationStream;
@@ -54,37 +81,24 @@ export interface LoggerOptions {
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const secrets = options.secrets ?? [];
-  const scrubValue = (value: unknown): unknown => (typeof value === 'string' ? scrub(value, secrets) : value);
   return pino(
     {
       level: options.level ?? 'info',
       base: { app: 'bulkjob' },
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       hooks: {
-        // Scrub every string argument (the message and any interpolated values).
+        // The message and any interpolated string arguments.
         logMethod(args, method) {
-          method.apply(this, args.map(scrubValue) as Parameters<typeof method>);
+          const clean = args.map((a) => (typeof a === 'string' ? scrub(a, secrets) : a));
+          method.apply(this, clean as Parameters<typeof method>);
         },
       },
       formatters: {
-        log(object) {
-          const out: Record<string, unknown> = {};
-          for (const [k, v] of Object.entries(object)) {
-            if (v instanceof Error) {
-              out[k] = { type: v.name, message: scrub(v.message, secrets), code: (v as { code?: unknown }).code };
-            } else out[k] = scrubValue(v);
-          }
-          return out;
-        },
+        // Every line's fields, deeply, before they are written (pino applies this before serializers,
+        // so errors are serialized here too).
+        log: (object) => scrubValue(object, secrets) as Record<string, unknown>,
       },
-      serializers: {
-        err: (err: Error & { code?: unknown }) => ({
-          type: err.name,
-          message: scrub(err.message ?? '', secrets),
-          code: err.code,
-          stack: err.stack ? scrub(err.stack, secrets) : undefined,
-        }),
-      },
+      // Errors are already plain objects by then; pino's default `err` serializer would relabel them `Object`.
+      serializers: { err: (value: unknown) => value },
     },
     options.destination,
   );

@@ -38,8 +38,9 @@ export async function startFromEnv(io: StartIo): Promise<StartResult> {
     secrets,
     ...(io.logDestination ? { destination: io.logDestination } : {}),
   });
-  const bot = createApp({ config, logger });
+  let bot: BulkjobApp | undefined;
   try {
+    bot = createApp({ config, logger });
     const { port } = await bot.start();
     logger.info(
       {
@@ -52,7 +53,7 @@ export async function startFromEnv(io: StartIo): Promise<StartResult> {
     );
     return { ok: true, bot, logger, port };
   } catch (error) {
-    await bot.stop().catch(() => {});
+    await bot?.stop().catch(() => {});
     const why = error instanceof Error ? error.message : String(error);
     io.stderr(`bulkjob could not start: ${scrub(why, secrets)}`);
     return { ok: false, exitCode: 1 };

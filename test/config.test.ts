@@ -104,6 +104,14 @@ describe('loadConfig', () => {
     ['port out of range', { ...BASE, PORT: '70000' }, ['PORT: must be at most 65535']],
     ['bad url', { ...BASE, CLOUDFLARE_BASE_URL: 'ftp://x' }, ['CLOUDFLARE_BASE_URL: must be an http(s) URL']],
     [
+      'token over plain http',
+      { ...BASE, CLOUDFLARE_BASE_URL: 'http://api.cloudflare.com/client/v4', SLACK_API_URL: 'http://slack.com/api' },
+      [
+        'CLOUDFLARE_BASE_URL: must use https (plain http only for localhost)',
+        'SLACK_API_URL: must use https (plain http only for localhost)',
+      ],
+    ],
+    [
       'bad user list',
       { ...BASE, BULKJOB_ALLOWED_USERS: 'alice,U123' },
       ['BULKJOB_ALLOWED_USERS: must be a comma-separated list of Slack user IDs (U…)'],

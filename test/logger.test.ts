@@ -46,6 +46,41 @@ describe('logger redaction', () => {
     expect(slack.getLevel()).toBe(LogLevel.DEBUG);
   });
 
+  it('scrubs nested values, any-case secret keys, and non-ASCII addresses', () => {
+    const { logger, text } = capture();
+    logger.info(
+      {
+        nested: { deeper: { note: 'reply to josé@example.com or bob@bücher.de' } },
+        headers: { Authorization: 'Bearer top-secret', 'X-Auth-Key': 'legacy-key-1' },
+        list: ['carol@example.org'],
+      },
+      'nested',
+    );
+    expect(text()).not.toMatch(/josé|bücher|top-secret|legacy-key-1|carol@/);
+  });
+
+  it('keeps an error’s type, code and stack (scrubbed)', () => {
+    const { logger, lines } = capture();
+    const error = Object.assign(new TypeError('bad thing for dave@example.com'), { code: 'E_BAD' });
+    logger.error({ err: error }, 'failed');
+    const line = JSON.parse(lines[0]!) as { err: { type: string; code: string; message: string; stack: string } };
+    expect(line.err.type).toBe('TypeError');
+    expect(line.err.code).toBe('E_BAD');
+    expect(line.err.stack).toMatch(/TypeError/);
+    expect(JSON.stringify(line)).not.toContain('dave@example.com');
+  });
+
+  it('scrubs the Slack payloads Socket Mode logs at debug', () => {
+    const { logger, text } = capture();
+    const slack = toSlackLogger(logger);
+    slack.debug(
+      'Received a message on the WebSocket: {"envelope_id":"1","payload":{"token":"Hx7verificationTOKEN99",' +
+        '"response_url":"https://hooks.slack.com/commands/T1/123/AbCdSecretPath"}}',
+    );
+    slack.debug('http request result: {"url":"wss://wss-primary.slack.com/link/?ticket=abc123&app_id=A1"}');
+    expect(text()).not.toMatch(/Hx7verificationTOKEN99|AbCdSecretPath|ticket=abc123/);
+  });
+
   it('scrub leaves ordinary text alone', () => {
     expect(scrub('job 182bd5e5 is PROCESSING')).toBe('job 182bd5e5 is PROCESSING');
   });

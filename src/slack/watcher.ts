@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import { BotError, SlackPostError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Store, Watch } from '../store/types.js';
+import { assertAllowed } from './access.js';
 import { type CardService, slackErrorOf, slackRetryAfter } from './cards.js';
 
 export interface WatcherDeps {
@@ -126,6 +127,14 @@ export class Watcher {
       return;
     }
     const log = logger.child({ watch: watch.id, card: card.id, job: card.jobId, channel: card.channel });
+    // Watches are stored, so they outlive a change of the allow lists: re-check them on every refresh.
+    try {
+      assertAllowed(this.#deps.config.access, { userId: watch.startedBy, channelId: card.channel });
+    } catch {
+      store.finishWatch(watch.id, 'stopped', now());
+      log.info('watch ended: its channel or its watcher is no longer allowed');
+      return;
+    }
     try {
       const job = await cards.update(card, { priority: 'background' });
       const expired = now().getTime() >= watch.expiresAt.getTime();

@@ -372,3 +372,30 @@ describe('limits of a watch', () => {
     expect(edited.edits).toBeGreaterThan(0);
   });
 });
+
+describe('allow lists and stored watches', () => {
+  it('a watch in a channel that is no longer allowed ends at its next refresh', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'bulkjob-allow-'));
+    try {
+      const first = await start({ dataDir });
+      const job = addLiveJob(first);
+      const card = await watchCommand(first, job);
+      await first.stopBot();
+      const edits = first.slack.message(CHANNEL, card.ts)!.edits;
+      const second = await start({
+        dataDir,
+        sims: first.sims,
+        env: { ...ENV, BULKJOB_ALLOWED_CHANNELS: 'C0ELSEWHERE' },
+      });
+      const store = openStore({ dataDir });
+      await second.slack.waitFor(() => store.countActiveWatches() === 0);
+      store.close();
+      clock += 30_000;
+      await new Promise((r) => setTimeout(r, 500));
+      expect(second.slack.message(CHANNEL, card.ts)!.edits).toBe(edits);
+      expect(replies(second, card)).toHaveLength(0);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -5,7 +5,9 @@
  * Lengths are measured in UTF-16 code units (`string.length`), which is never less than the character count
  * Slack enforces, so a text that fits here fits there.
  */
+
 import { escapeMrkdwn } from '../../errors.js';
+import { replaceEmails } from '../../personal-data.js';
 
 const ELLIPSIS = '…';
 
@@ -68,15 +70,12 @@ export function formatStatus(status: string): string {
   return `${statusEmoji(status)} ${escapeOneLine(status, 60)}`;
 }
 
-/** Email-shaped text: a local part, `@`, and a domain with at least one dot. */
-const EMAIL_PATTERN = /[^\s<>()[\]"',;:@|]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
-
 /**
  * Replace anything email-shaped with `[address]`. Used on every upstream string that goes into a
  * channel-visible card: recipient addresses are personal data, and a `status_message` could quote one.
  */
 export function maskEmails(text: string): string {
-  return text.replace(EMAIL_PATTERN, '[address]');
+  return replaceEmails(text, '[address]');
 }
 
 function parseTime(value: string | Date | null | undefined): Date | undefined {
