@@ -17,7 +17,24 @@ import { Watcher } from './slack/watcher.js';
 import { openStore, type Store } from './store/store.js';
 
 /** How long a graceful stop waits for answers still being prepared (Slack's response_url lasts 30 min). */
-const STOP_DRAIN_MS = 10_000;
+const STOP_DRAIN_MS = 6_000;
+/** How long the receiver may take to close its connections. */
+const RECEIVER_STOP_MS = 2_000;
+/** One Slack Web API call, per attempt. */
+const SLACK_TIMEOUT_MS = 10_000;
+
+/** Resolve with `work`, or after `ms` whatever happens to it. */
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const deadline = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), ms);
+    });
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export interface AppDeps {
   config: Config;
@@ -97,7 +114,14 @@ export function createApp(deps: AppDeps): BulkjobApp {
     deferInitialization: true,
     receiver,
     logger: slackLogger,
-    ...(config.slack.apiUrl ? { clientOptions: { slackApiUrl: `${config.slack.apiUrl}/` } } : {}),
+    clientOptions: {
+      ...(config.slack.apiUrl ? { slackApiUrl: `${config.slack.apiUrl}/` } : {}),
+      // The SDK's defaults retry for about 30 minutes and sleep through 429s inside the call, blocking every
+      // other post; we bound each call and handle Slack's Retry-After ourselves (the watch loop backs off).
+      rejectRateLimitedCalls: true,
+      retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2_000 },
+      timeout: SLACK_TIMEOUT_MS,
+    },
   });
 
   const cards = new CardService({
@@ -165,12 +189,15 @@ export function createApp(deps: AppDeps): BulkjobApp {
       if (stopped) return;
       stopped = true;
       healthy = false;
-      await watcher.stop();
-      await app.stop().catch((err: unknown) => logger.warn({ err }, 'stopping the receiver failed'));
+      // No new work first, then let what is in flight finish (bounded), then close the connections and
+      // the store. The whole stop fits in Docker's default 10 s grace period.
+      await withDeadline(app.stop(), RECEIVER_STOP_MS).catch((err: unknown) =>
+        logger.warn({ err }, 'stopping the receiver failed'),
+      );
       healthServer?.close();
-      const left = await inFlight.drain(STOP_DRAIN_MS);
+      const [, left] = await Promise.all([watcher.stop(), inFlight.drain(STOP_DRAIN_MS)]);
       if (left > 0) logger.warn({ left }, 'stopped with work still in flight');
-      await cloudflare.close();
+      await withDeadline(cloudflare.close(), 1_000).catch(() => {});
       store.close();
     },
   };

@@ -175,6 +175,8 @@ export function userMessageFor(error: unknown): string {
       return 'bulkjob cannot post in this channel. Invite it with `/invite @bulkjob` (private channels need an invite), or use a public channel.';
     }
     if (error.slackError === 'is_archived') return 'This channel is archived; share to another channel.';
+    if (error.slackError === 'ratelimited')
+      return 'Slack is rate limiting bulkjob in this channel. Try again in a minute.';
     return `Slack refused the post (${escapeMrkdwn(error.slackError)}). Try again.`;
   }
   return 'Something went wrong in bulkjob. Try again; if it keeps happening, tell the bot’s admin.';

@@ -5,8 +5,8 @@
 import { hasNoCredentials } from './config.js';
 import { startFromEnv } from './main.js';
 
-/** How long a graceful stop may take before we exit anyway. */
-const STOP_DEADLINE_MS = 15_000;
+/** How long a graceful stop may take before we exit anyway: inside Docker's default 10 s grace period. */
+const STOP_DEADLINE_MS = 9_500;
 
 async function run(): Promise<void> {
   if (hasNoCredentials()) {

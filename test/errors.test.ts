@@ -52,6 +52,7 @@ describe('userMessageFor: one short line with the fix', () => {
     ['own budget', new BudgetExhaustedError(12), /pacing.*Try again in 12 seconds/],
     ['not in channel', new SlackPostError('not_in_channel'), /\/invite @bulkjob/],
     ['archived', new SlackPostError('is_archived'), /archived/],
+    ['slack rate limit', new SlackPostError('ratelimited'), /Slack is rate limiting.*Try again/],
     ['anything else', new Error('boom'), /Something went wrong/],
   ])('%s', (_name, error, expected) => {
     expect(userMessageFor(error)).toMatch(expected);

@@ -287,6 +287,9 @@ export class CloudflareClient {
 
   #invalidateJob(jobId: string): void {
     this.#jobCache.delete(jobId);
+    // Generations only matter while a read started before the cancel may still be in flight.
+    if (this.#jobGeneration.size >= JOB_CACHE_MAX_ENTRIES && !this.#jobGeneration.has(jobId))
+      this.#jobGeneration.clear();
     this.#jobGeneration.set(jobId, (this.#jobGeneration.get(jobId) ?? 0) + 1);
     // A new read must not join one that started before the cancel.
     this.#inflight.delete(requestKey('GET', this.#path(`/${encodeURIComponent(jobId)}`), []));
@@ -308,13 +311,27 @@ export class CloudflareClient {
     if (!entry || (priority === 'user' && entry.priority === 'background' && !entry.started)) {
       const controller = new AbortController();
       const fresh: Inflight = { promise: Promise.resolve(), priority, started: false, waiters: 0, controller };
-      fresh.promise = this.#withRetries(method, path, query, schema, priority, controller.signal, () => {
-        fresh.started = true;
-      }).finally(() => {
+      fresh.promise = this.#withRetries(
+        method,
+        path,
+        query,
+        schema,
+        () => fresh.priority,
+        controller.signal,
+        () => {
+          fresh.started = true;
+        },
+      ).finally(() => {
         if (this.#inflight.get(key) === fresh) this.#inflight.delete(key);
       });
+      // Every waiter handles the outcome; this only keeps a request nobody waits for any more quiet.
+      fresh.promise.catch(() => {});
       this.#inflight.set(key, fresh);
       entry = fresh;
+    } else if (priority === 'user') {
+      // A user joining a watch's request in flight lifts its retries to user priority: users never wait
+      // behind background work.
+      entry.priority = 'user';
     }
     return this.#join(key, entry, opts.signal) as Promise<T>;
   }
@@ -360,17 +377,17 @@ export class CloudflareClient {
     path: string,
     query: [string, string][],
     schema: Schema<T>,
-    priority: Priority,
+    priorityNow: () => Priority,
     signal: AbortSignal,
     onStart: () => void,
   ): Promise<T> {
     const context: RequestContext = { method, path };
     const startedAt = this.#now();
     for (let attempt = 1; ; attempt++) {
-      await this.budget.acquire(priority, signal);
+      await this.budget.acquire(priorityNow(), signal);
       onStart();
       try {
-        return await this.#attempt(context, query, schema, signal, attempt, priority);
+        return await this.#attempt(context, query, schema, signal, attempt, priorityNow());
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         if (attempt > this.#maxRetries || !isRetryable(error, method)) throw error;
@@ -485,14 +502,16 @@ function parseResponse<T>(
   throw new CloudflareApiError(status, errors, context, parseRetryAfter(headers['retry-after'], now));
 }
 
-/** `retry-after`: delta seconds or an HTTP date (RFC 9110 §10.2.3). */
+/** The longest wait a `retry-after` can ask of us: Cloudflare's own block lasts 5 minutes. */
+export const MAX_RETRY_AFTER_SECONDS = 600;
+
+/** `retry-after`: delta seconds or an HTTP date (RFC 9110 §10.2.3), capped so garbage cannot park us. */
 export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
   const raw = Array.isArray(value) ? value[0] : value;
   if (raw === undefined || raw.trim() === '') return undefined;
-  if (/^\d+$/.test(raw.trim())) return Number(raw.trim());
-  const at = Date.parse(raw);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, Math.ceil((at - now) / 1000));
+  const seconds = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Math.ceil((Date.parse(raw) - now) / 1000);
+  if (Number.isNaN(seconds)) return undefined;
+  return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, seconds));
 }
 
 function causeCode(error: unknown): string | undefined {

@@ -26,7 +26,7 @@ export interface ClickInput {
 
 /** Pull what we need from a `block_actions` payload, defensively: every field is Slack's or the user's. */
 export function readClick(body: BlockAction, action: ButtonAction): ClickInput {
-  const container = body.container as { is_ephemeral?: unknown; message_ts?: unknown };
+  const container = (body.container ?? {}) as { is_ephemeral?: unknown; message_ts?: unknown };
   const messageTs = body.message?.ts ?? (typeof container.message_ts === 'string' ? container.message_ts : undefined);
   return {
     actionId: action.action_id,

@@ -15,6 +15,7 @@ import { renderCompletionNotice } from './blocks/completion-notice.js';
 import { renderStatusCard } from './blocks/status-card.js';
 import type { CardWatch, FailureSummary, SlackMessage } from './blocks/types.js';
 import { summarizeFailures } from './job-view.js';
+import { KeyedLock } from './keyed-lock.js';
 
 export interface CardServiceDeps {
   config: Config;
@@ -100,6 +101,8 @@ export class CardService {
   #watcher: WatchWaker | undefined;
   /** Failure summaries per job, reused while the job's failed count has not moved. */
   readonly #failureCache = new Map<string, { failed: number; summary: FailureSummary }>();
+  readonly #cardLock = new KeyedLock();
+  readonly #watchLock = new KeyedLock();
 
   constructor(deps: CardServiceDeps) {
     this.#deps = deps;
@@ -146,21 +149,35 @@ export class CardService {
     const { store, now } = this.#deps;
     const job = await this.#deps.cloudflare.getJob(card.jobId, opts);
     const failures = await this.#failuresFor(job, opts);
-    const fresh = store.findCardById(card.id) ?? card;
-    const watch = this.#latestWatch(fresh);
-    const hash = hashCardState(job, failures, watch, fresh);
-    if (!options.force && hash === fresh.lastRenderHash) return job;
-    await this.#edit(fresh, this.#render(job, failures, fresh, watch));
-    store.markCardRendered(fresh.id, hash, job.status, now());
-    return job;
+    // One edit of a card at a time, and the card and its watch read inside the lock: an edit that started
+    // earlier (a Refresh click) can never land after a newer one (the watch's final edit, a Stop).
+    return this.#cardLock.run(String(card.id), async () => {
+      const current = store.findCardById(card.id) ?? card;
+      const watch = this.#latestWatch(current);
+      const hash = hashCardState(job, failures, watch, current);
+      if (!options.force && hash === current.lastRenderHash) return job;
+      await this.#edit(current, this.#render(job, failures, current, watch));
+      store.markCardRendered(current.id, hash, job.status, now());
+      return job;
+    });
+  }
+
+  /** The job a card shows, for the watch loop (from the short cache unless `opts.fresh`). */
+  readJob(card: Card, opts: RequestOptions): Promise<Job> {
+    return this.#deps.cloudflare.getJob(card.jobId, opts);
   }
 
   /** Watch: adopt the clicked card, or this channel's card for the job, or post a new one; then keep it current. */
-  async watch(target: CardTarget): Promise<CardOutcome> {
+  watch(target: CardTarget): Promise<CardOutcome> {
+    // Two Watch clicks for one job in one channel must not post two cards.
+    return this.#watchLock.run(`${target.channelId} ${target.jobId}`, () => this.#watch(target));
+  }
+
+  async #watch(target: CardTarget): Promise<CardOutcome> {
     const { store, config, now } = this.#deps;
-    const existing = target.ts
-      ? this.#adopt({ ...target, ts: target.ts })
-      : store.findActiveCardForJob(target.channelId, target.jobId);
+    const clicked = target.ts ? this.#adopt({ ...target, ts: target.ts }) : undefined;
+    // A card that can no longer be edited is not adopted: the watch gets a new card.
+    const existing = clicked && !clicked.lostAt ? clicked : store.findActiveCardForJob(target.channelId, target.jobId);
     if (existing && store.findActiveWatch(existing.id)) {
       return { note: 'This job is already being watched in this channel; its card updates by itself.' };
     }
@@ -231,7 +248,12 @@ export class CardService {
 
   /** Post a reply in the card's thread; returns its ts. Slack's refusals become SlackPostError. */
   async postInThread(card: Card, message: SlackMessage): Promise<string> {
-    return this.#post(card.channel, message, card.ts);
+    try {
+      return await this.#post(card.channel, message, card.ts);
+    } catch (error) {
+      this.#noteLostCard(card, error);
+      throw error;
+    }
   }
 
   #latestWatch(card: Card): CardWatch | undefined {
@@ -312,12 +334,16 @@ export class CardService {
         blocks: message.blocks as never,
       });
     } catch (error) {
-      const slackError = slackErrorOf(error);
-      if (slackError && LOST_CARD_ERRORS.has(slackError)) {
-        this.#deps.store.markCardLost(card.id, this.#deps.now());
-        this.#deps.logger.info({ card: card.id, channel: card.channel, slackError }, 'card can no longer be edited');
-      }
+      this.#noteLostCard(card, error);
       throw toSlackPostError(error);
     }
+  }
+
+  /** Slack says the card is gone or out of reach: mark it lost (which ends its watch). */
+  #noteLostCard(card: Card, error: unknown): void {
+    const slackError = error instanceof SlackPostError ? error.slackError : slackErrorOf(error);
+    if (!slackError || !LOST_CARD_ERRORS.has(slackError)) return;
+    this.#deps.store.markCardLost(card.id, this.#deps.now());
+    this.#deps.logger.info({ card: card.id, channel: card.channel, slackError }, 'card can no longer be edited');
   }
 }

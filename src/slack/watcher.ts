@@ -30,10 +30,17 @@ export interface WatcherDeps {
   owner?: string;
 }
 
-/** A lease outlives the slowest refresh we allow (retries included) with room to spare. */
-const LEASE_MS = 120_000;
-/** Watches refreshed at once; more wait for the next tick. */
+/**
+ * A lease outlives the slowest refresh we allow with room to spare: Cloudflare retries stop at 20 s a
+ * read (at most six reads), Slack calls at 10 s an attempt, three attempts.
+ */
+const LEASE_MS = 5 * 60_000;
+/** Watches claimed and refreshed at once; the next batch is claimed only when this one is done. */
 const CONCURRENCY = 4;
+/** Batches a tick may run before it yields to the next tick. */
+const MAX_BATCHES_PER_TICK = 25;
+/** How long a stop waits for refreshes in flight after aborting them. */
+const STOP_WAIT_MS = 3_000;
 /** A notice still `posting` this long after it began belongs to a crashed instance. */
 const STUCK_NOTICE_MS = 60_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
@@ -50,6 +57,8 @@ export class Watcher {
   #running: Promise<void> | undefined;
   #stopped = false;
   #wakeRequested = false;
+  /** Aborted by stop(): refreshes waiting for the budget or Cloudflare give up at once. */
+  readonly #abort = new AbortController();
 
   constructor(deps: WatcherDeps) {
     this.#deps = deps;
@@ -84,7 +93,13 @@ export class Watcher {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
-    await this.#running;
+    this.#abort.abort(new Error('bulkjob is stopping'));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, STOP_WAIT_MS);
+    });
+    await Promise.race([this.#running, deadline]);
+    clearTimeout(timer);
   }
 
   #kick(): void {
@@ -104,18 +119,20 @@ export class Watcher {
       });
   }
 
-  /** One pass: recover stuck notices, then refresh every due watch this instance can claim. */
+  /**
+   * One pass: recover stuck notices, then refresh due watches a batch at a time. A batch is claimed just
+   * before it runs, so no lease is held by a watch that is only waiting its turn.
+   */
   async tick(): Promise<void> {
     const { store, now } = this.#deps;
     this.#recoverStuckNotices();
-    const due = store.listDueWatches(now(), 50);
-    const claimed = due.filter((w) => store.claimWatch(w.id, this.#owner, this.#deps.leaseMs ?? LEASE_MS, now()));
-    for (let i = 0; i < claimed.length; i += CONCURRENCY) {
-      if (this.#stopped) {
-        for (const w of claimed.slice(i)) store.releaseWatch(w.id, this.#owner);
-        return;
-      }
-      await Promise.all(claimed.slice(i, i + CONCURRENCY).map((w) => this.#refresh(w)));
+    for (let batch = 0; batch < MAX_BATCHES_PER_TICK && !this.#stopped; batch++) {
+      const due = store.listDueWatches(now(), CONCURRENCY);
+      const leaseMs = this.#deps.leaseMs ?? LEASE_MS;
+      const claimed = due.filter((w) => store.claimWatch(w.id, this.#owner, leaseMs, now()));
+      if (claimed.length === 0) return;
+      // allSettled: one refresh's failure must not leave the others running unattended.
+      await Promise.allSettled(claimed.map((w) => this.#refresh(w)));
     }
   }
 
@@ -135,29 +152,38 @@ export class Watcher {
       log.info('watch ended: its channel or its watcher is no longer allowed');
       return;
     }
+    const opts = { priority: 'background', signal: this.#abort.signal } as const;
+    const expired = now().getTime() >= watch.expiresAt.getTime();
     try {
-      const job = await cards.update(card, { priority: 'background' });
-      const expired = now().getTime() >= watch.expiresAt.getTime();
+      const job = await cards.readJob(card, opts);
       if (TERMINAL_STATUSES.has(job.status) || expired) {
         const reason = TERMINAL_STATUSES.has(job.status) ? 'terminal' : 'expired';
+        // The notice first (only an active watch posts one), then the end, then one edit showing it.
         await this.#notifyOnce(watch, job, reason, log);
         store.finishWatch(watch.id, reason === 'terminal' ? 'finished' : 'expired', now());
-        // Show the ended watch on the card (no more Stop watching button).
-        await cards
-          .update(card, { priority: 'background' })
-          .catch((err: unknown) => log.warn({ err }, 'final card edit failed'));
+        await cards.update(card, opts).catch((err: unknown) => log.warn({ err }, 'final card edit failed'));
         log.info({ status: job.status, reason }, 'watch ended');
         return;
       }
+      await cards.update(card, opts);
       store.clearWatchError(watch.id);
       store.scheduleNext(watch.id, this.#owner, new Date(now().getTime() + this.intervalMs()));
     } catch (error) {
-      this.#handleFailure(watch, error, log);
+      try {
+        this.#handleFailure(watch, error, expired, log);
+      } catch (storeError) {
+        // The store itself failed (busy, closed at shutdown): the lease expires and the watch runs again.
+        log.error({ err: storeError }, 'could not record a failed watch refresh');
+      }
     }
   }
 
-  #handleFailure(watch: Watch, error: unknown, log: Logger): void {
+  #handleFailure(watch: Watch, error: unknown, expired: boolean, log: Logger): void {
     const { store, now } = this.#deps;
+    if (this.#abort.signal.aborted) {
+      store.releaseWatch(watch.id, this.#owner);
+      return;
+    }
     const slackError = error instanceof SlackPostError ? error.slackError : slackErrorOf(error);
     if (slackError && store.findCardById(watch.cardId)?.lostAt) {
       // The card was deleted, or the bot lost the channel: nobody can see updates any more.
@@ -165,13 +191,20 @@ export class Watcher {
       log.info({ slackError }, 'watch ended: card can no longer be edited');
       return;
     }
+    if (expired) {
+      // Past its maximum time and still failing: end it rather than retry for ever.
+      store.finishWatch(watch.id, 'expired', now());
+      log.warn({ err: error }, 'watch expired while its refreshes were failing');
+      return;
+    }
     const failures = store.recordWatchError(watch.id, error instanceof Error ? error.message : String(error));
-    const retryAfter =
+    const retryAfterSeconds =
       slackError === 'ratelimited'
         ? slackRetryAfter((error as { cause?: unknown }).cause ?? error)
         : (error as { retryAfterSeconds?: number }).retryAfterSeconds;
     const backoff = Math.min(MAX_BACKOFF_MS, this.intervalMs() * 2 ** Math.min(failures, 6));
-    const delay = Math.max(backoff, (retryAfter ?? 0) * 1000);
+    const asked = Math.min(MAX_BACKOFF_MS, Math.max(0, Number(retryAfterSeconds) || 0) * 1000);
+    const delay = Math.max(backoff, asked);
     store.scheduleNext(watch.id, this.#owner, new Date(now().getTime() + delay));
     log.warn(
       { err: error, code: error instanceof BotError ? error.code : undefined, failures, delayMs: delay },

@@ -172,7 +172,9 @@ function prepareStatements(db: Database.Database) {
        LIMIT 1`,
     ),
     markRendered: write(
-      `UPDATE cards SET last_render_hash = @hash, last_job_status = @status, updated_at = @at WHERE id = @id`,
+      // A successful edit proves the card is editable again (e.g. the bot was invited back).
+      `UPDATE cards SET last_render_hash = @hash, last_job_status = @status, updated_at = @at, lost_at = NULL
+       WHERE id = @id`,
     ),
     markCancelled: write(
       `UPDATE cards SET cancelled_by = @userId, cancelled_at = @at, updated_at = @at
@@ -224,7 +226,9 @@ function prepareStatements(db: Database.Database) {
     clearError: write(`UPDATE watches SET failure_count = 0, last_error = NULL WHERE id = @id`),
 
     beginNotice: write(
-      `UPDATE watches SET notice_state = 'posting', notice_started_at = @at WHERE id = @id AND notice_state = 'none'`,
+      // Only an active watch announces its end: a watch stopped meanwhile posts nothing.
+      `UPDATE watches SET notice_state = 'posting', notice_started_at = @at
+       WHERE id = @id AND notice_state = 'none' AND state = 'active'`,
     ),
     completeNotice: write(
       `UPDATE watches SET notice_state = 'posted', notice_ts = @noticeTs WHERE id = @id AND notice_state = 'posting'`,

@@ -125,6 +125,7 @@ export interface Store {
    * not lost, preferring one with an active watch.
    */
   findActiveCardForJob(channel: string, jobId: string): Card | undefined;
+  /** Records what the card now shows; a successful edit also clears `lostAt`. */
   markCardRendered(cardId: number, renderHash: string, jobStatus: string, at?: Date): boolean;
   markCardCancelled(cardId: number, userId: string, at?: Date): boolean;
   /** The message is gone or cannot be edited: the card is never adopted again and its active watch ends as `lost`. */
@@ -158,6 +159,7 @@ export interface Store {
   clearWatchError(watchId: number): void;
 
   // Completion notice (see above)
+  /** `none` → `posting`, only while the watch is still active (a stopped watch announces nothing). */
   beginNotice(watchId: number, at?: Date): boolean;
   completeNotice(watchId: number, noticeTs: string): boolean;
   abandonNotice(watchId: number): boolean;

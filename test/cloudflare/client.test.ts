@@ -396,3 +396,42 @@ describe('budget and logs', () => {
     expect(all).not.toContain('example-corp.com');
   });
 });
+
+describe('priorities and bounds', () => {
+  it('a user joining a watch request lifts its retries to user priority', async () => {
+    // Background may use 10% of 10 slots: one. The watch's first attempt takes it and fails with a 503;
+    // its retry would wait for the window as background, but a user joins it during the backoff.
+    const budget = new Budget({ limit: 10, windowMs: 60_000, backgroundShare: 0.1, maxUserWaitMs: 50 });
+    let endBackoff!: () => void;
+    const backoff = new Promise<void>((resolve) => {
+      endBackoff = resolve;
+    });
+    let inBackoff!: () => void;
+    const backingOff = new Promise<void>((resolve) => {
+      inBackoff = resolve;
+    });
+    const { client } = makeClient({
+      budget,
+      sleep: async () => {
+        inBackoff();
+        await backoff;
+      },
+    });
+    const id = jobWith({ kind: 'server-error', status: 503, times: 1 });
+    const watch = client.getJob(id, { priority: 'background', fresh: true });
+    await backingOff;
+    const user = client.getJob(id, { priority: 'user', fresh: true });
+    endBackoff();
+    await expect(user).resolves.toMatchObject({ job_id: id });
+    await expect(watch).resolves.toMatchObject({ job_id: id });
+    expect(upstream(id)).toBe(2);
+  });
+
+  it('caps a retry-after that asks for an absurd wait', async () => {
+    const { parseRetryAfter, MAX_RETRY_AFTER_SECONDS } = await import('../../src/cloudflare/client.js');
+    expect(parseRetryAfter('100000000000000000000', 0)).toBe(MAX_RETRY_AFTER_SECONDS);
+    expect(parseRetryAfter('Fri, 31 Dec 2100 23:59:59 GMT', Date.now())).toBe(MAX_RETRY_AFTER_SECONDS);
+    expect(parseRetryAfter('30', 0)).toBe(30);
+    expect(parseRetryAfter('soon', 0)).toBeUndefined();
+  });
+});

@@ -399,3 +399,35 @@ describe('allow lists and stored watches', () => {
     }
   });
 });
+
+describe('watch races and failures', () => {
+  it('two Watch commands at once for one job post one card and one watch', async () => {
+    const stack = await start({ app: { runWatches: false } });
+    const job = addLiveJob(stack);
+    await Promise.all([
+      stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: `watch ${job}` }),
+      stack.slack.sendCommand({ userId: OTHER_USER, channelId: CHANNEL, text: `watch ${job}` }),
+    ]);
+    await stack.slack.waitFor(
+      (s) => s.ephemeralFor(OTHER_USER, CHANNEL).length + s.ephemeralFor(USER, CHANNEL).length > 0,
+    );
+    expect(stack.slack.channelMessages(CHANNEL)).toHaveLength(1);
+    const store = openStore({ dataDir: stack.dataDir });
+    expect(store.countActiveWatches()).toBe(1);
+    store.close();
+  });
+
+  it('a watch whose refreshes keep failing still ends at its maximum time', async () => {
+    let appNow = Date.now();
+    const stack = await start({ app: { now: () => new Date(appNow) } });
+    const job = addLiveJob(stack);
+    await watchCommand(stack, job);
+    const store = openStore({ dataDir: stack.dataDir });
+    await stack.slack.waitFor(() => store.countActiveWatches() > 0);
+    stack.cf.setFault(job, { kind: 'not-found' });
+    appNow += 13 * 3_600_000;
+    await stack.slack.waitFor(() => store.countActiveWatches() === 0, { timeoutMs: 8_000 });
+    expect(store.listActiveWatches()).toEqual([]);
+    store.close();
+  });
+});

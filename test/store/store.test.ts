@@ -237,6 +237,15 @@ describe('cards', () => {
     expect(store.markCardRendered(999, 'h', 'RUNNING')).toBe(false);
   });
 
+  it('a successful edit makes a lost card editable again', () => {
+    const store = open();
+    const card = saveCard(store);
+    store.markCardLost(card.id);
+    expect(store.findCard('C1', card.ts)?.lostAt).not.toBeNull();
+    store.markCardRendered(card.id, 'hash', 'PROCESSING');
+    expect(store.findCard('C1', card.ts)?.lostAt).toBeNull();
+  });
+
   it('a lost card ends its active watch as lost and cannot be watched again', () => {
     const store = open();
     const card = saveCard(store);
@@ -412,6 +421,15 @@ describe('completion notice', () => {
     expect(b.completeNotice(watch.id, '1700000009.000900')).toBe(false);
     expect(b.beginNotice(watch.id)).toBe(false);
     expect(b.findWatch(watch.id)).toMatchObject({ noticeState: 'posted', noticeTs: '1700000001.000200' });
+  });
+
+  it('posts no notice for a watch stopped before the job ended', () => {
+    const store = open();
+    const card = saveCard(store);
+    const watch = watchCard(store, card);
+    store.stopWatch(card.id, 'U2');
+    expect(store.beginNotice(watch.id)).toBe(false);
+    expect(store.findWatch(watch.id)?.noticeState).toBe('none');
   });
 
   it('cannot complete a notice that was never begun', () => {
