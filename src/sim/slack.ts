@@ -641,49 +641,46 @@ export class SlackSim {
   }
 
   #postMessage(args: Record<string, unknown>): ApiReply {
-    const channel = str(args.channel);
-    if (channel === undefined) return fail('channel_not_found');
-    const channelError = this.#channelError('chat.postMessage', channel);
-    if (channelError) return fail(channelError);
-    const blocks = blocksOf(args.blocks);
-    if (str(args.text) === undefined && blocks.length === 0) return fail('no_text');
-    const rejected = this.#checkContent('chat.postMessage', channel, args.text, args.blocks);
-    if (rejected) return fail(rejected);
-    const message = this.state.add({
-      channel,
-      user: SimIdentity.botUserId,
-      botId: SimIdentity.botId,
-      text: str(args.text) ?? '',
-      blocks,
-      threadTs: str(args.thread_ts),
-      replyBroadcast: str(args.thread_ts) !== undefined && bool(args.reply_broadcast),
-      source: 'chat.postMessage',
-    });
-    return { body: { ok: true, channel, ts: message.ts, message: wireMessage(message) } };
+    const posted = this.#addBotMessage('chat.postMessage', args, undefined);
+    if ('body' in posted) return posted;
+    return { body: { ok: true, channel: posted.channel, ts: posted.ts, message: wireMessage(posted) } };
   }
 
   #postEphemeral(args: Record<string, unknown>): ApiReply {
+    const user = str(args.user);
+    if (str(args.channel) !== undefined && user === undefined) return fail('user_not_in_channel');
+    const posted = this.#addBotMessage('chat.postEphemeral', args, user);
+    if ('body' in posted) return posted;
+    return { body: { ok: true, message_ts: posted.ts } };
+  }
+
+  /** What chat.postMessage and chat.postEphemeral share: Slack's checks, then the new message. */
+  #addBotMessage(
+    method: 'chat.postMessage' | 'chat.postEphemeral',
+    args: Record<string, unknown>,
+    ephemeralTo: string | undefined,
+  ): SimMessage | ApiReply {
     const channel = str(args.channel);
     if (channel === undefined) return fail('channel_not_found');
-    const user = str(args.user);
-    if (user === undefined) return fail('user_not_in_channel');
-    const channelError = this.#channelError('chat.postEphemeral', channel);
+    const channelError = this.#channelError(method, channel);
     if (channelError) return fail(channelError);
     const blocks = blocksOf(args.blocks);
     if (str(args.text) === undefined && blocks.length === 0) return fail('no_text');
-    const rejected = this.#checkContent('chat.postEphemeral', channel, args.text, args.blocks);
+    const rejected = this.#checkContent(method, channel, args.text, args.blocks);
     if (rejected) return fail(rejected);
-    const message = this.state.add({
+    const threadTs = str(args.thread_ts);
+    return this.state.add({
       channel,
       user: SimIdentity.botUserId,
       botId: SimIdentity.botId,
       text: str(args.text) ?? '',
       blocks,
-      threadTs: str(args.thread_ts),
-      ephemeralTo: user,
-      source: 'chat.postEphemeral',
+      threadTs,
+      ...(ephemeralTo === undefined
+        ? { replyBroadcast: threadTs !== undefined && bool(args.reply_broadcast) }
+        : { ephemeralTo }),
+      source: method,
     });
-    return { body: { ok: true, message_ts: message.ts } };
   }
 
   #update(args: Record<string, unknown>): ApiReply {
