@@ -2,7 +2,7 @@
  * The bot end to end, as a user meets it: signed slash commands and clicks from the Slack simulator to the
  * real Bolt app on loopback, Cloudflare answered by its simulator, and assertions on what Slack shows.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SimFault } from '../../src/sim/cloudflare.js';
 import type { SimMessage } from '../../src/sim/slack.js';
 import { ActionId } from '../../src/slack/ids.js';
@@ -50,6 +50,11 @@ afterAll(async () => {
 beforeEach(() => {
   stack.slack.reset();
   stack.cf.clearRequests();
+});
+
+// Whatever a test did, nothing the bot sent may break Slack's limits (DESIGN §3).
+afterEach(() => {
+  expect(stack.slack.limitViolations).toEqual([]);
 });
 
 /** Send `/bulkjob <text>` as USER in CHANNEL and wait for the answer that user sees. */

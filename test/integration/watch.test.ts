@@ -32,7 +32,10 @@ async function start(options: Parameters<typeof startStack>[0] = {}): Promise<St
 }
 
 afterEach(async () => {
+  const violations = stacks.flatMap((stack) => stack.slack.limitViolations);
   for (const stack of stacks.splice(0).reverse()) await stack.stop();
+  // Whatever a test did, nothing the bot sent may break Slack's limits (DESIGN §3).
+  expect(violations).toEqual([]);
 });
 
 /** A job that discovers 100 messages and processes 10 per simulated second, starting now. */
