@@ -179,6 +179,10 @@ export function userMessageFor(error: unknown): string {
       return 'Slack is rate limiting bulkjob in this channel. Try again in a minute.';
     return `Slack refused the post (${escapeMrkdwn(error.slackError)}). Try again.`;
   }
+  const name = (error as { name?: unknown })?.name;
+  if ((error instanceof BotError && error.code.startsWith('store_')) || name === 'SqliteError') {
+    return 'bulkjob could not save this in its database (busy or unavailable). Try again; if it keeps happening, tell the bot’s admin.';
+  }
   return 'Something went wrong in bulkjob. Try again; if it keeps happening, tell the bot’s admin.';
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  BotError,
   BudgetExhaustedError,
   CloudflareApiError,
   CloudflareNetworkError,
@@ -53,6 +54,8 @@ describe('userMessageFor: one short line with the fix', () => {
     ['not in channel', new SlackPostError('not_in_channel'), /\/invite @bulkjob/],
     ['archived', new SlackPostError('is_archived'), /archived/],
     ['slack rate limit', new SlackPostError('ratelimited'), /Slack is rate limiting.*Try again/],
+    ['store', new BotError('store_card_lost', 'lost'), /could not save this in its database/],
+    ['sqlite', Object.assign(new Error('database is locked'), { name: 'SqliteError' }), /could not save/],
     ['anything else', new Error('boom'), /Something went wrong/],
   ])('%s', (_name, error, expected) => {
     expect(userMessageFor(error)).toMatch(expected);

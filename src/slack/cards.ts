@@ -196,13 +196,19 @@ export class CardService {
     // A new card is posted already showing the watch, so the channel sees one message, not a post and an edit.
     const card = existing ?? (await this.#share(target, watchView, job));
     const startedAt = now();
-    store.startWatch({
-      cardId: card.id,
-      startedBy: target.userId,
-      intervalMs,
-      expiresAt: new Date(startedAt.getTime() + config.watch.maxHours * 3_600_000),
-      now: startedAt,
-    });
+    try {
+      store.startWatch({
+        cardId: card.id,
+        startedBy: target.userId,
+        intervalMs,
+        expiresAt: new Date(startedAt.getTime() + config.watch.maxHours * 3_600_000),
+        now: startedAt,
+      });
+    } catch (error) {
+      // The card must not claim a watch that does not exist: show it without one, then report the error.
+      if (!existing) await this.update(card, { priority: 'user' }, { force: true }).catch(() => {});
+      throw error;
+    }
     if (existing) await this.update(card, { priority: 'user' }, { force: true });
     this.#watcher?.wake();
     return {};
