@@ -46,7 +46,7 @@ export async function startFromEnv(io: StartIo): Promise<StartResult> {
       {
         mode: config.slack.appToken ? 'socket' : 'http',
         port,
-        cloudflare: config.cloudflare.baseUrl,
+        cloudflare: withoutCredentials(config.cloudflare.baseUrl),
         dataDir: config.dataDir,
       },
       'bulkjob is running',
@@ -58,4 +58,13 @@ export async function startFromEnv(io: StartIo): Promise<StartResult> {
     io.stderr(`bulkjob could not start: ${scrub(why, secrets)}`);
     return { ok: false, exitCode: 1 };
   }
+}
+
+/** A URL for the logs: any `user:password@` in it is dropped. */
+function withoutCredentials(url: string): string {
+  const parsed = URL.parse(url);
+  if (!parsed) return '[unparseable URL]';
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.toString().replace(/\/$/, '');
 }
