@@ -107,6 +107,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
         // Bolt's default answers an unacked request after 3001 ms; our listeners ack first, so this is a backstop.
         unhandledRequestTimeoutMillis: 2500,
       });
+  const socketReceiver = receiver instanceof SocketModeReceiver ? receiver : undefined;
 
   const app = new App({
     token: config.slack.botToken,
@@ -159,7 +160,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
   let stopped = false;
   // Socket Mode has no HTTP server of Bolt's: serve /healthz ourselves so the container's HEALTHCHECK works.
   let healthServer: Server | undefined;
-  const startHealthServer = (port: number) =>
+  const startHealthServer = (port: number, host: string | undefined) =>
     new Promise<number>((resolve, reject) => {
       healthServer = createServer((req, res) => {
         const ok = req.method === 'GET' && req.url === '/healthz';
@@ -167,7 +168,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
         res.end(JSON.stringify(ok ? { ok: healthy } : { error: 'not_found' }));
       });
       healthServer.once('error', reject);
-      healthServer.listen(port, () => resolve((healthServer!.address() as AddressInfo).port));
+      healthServer.listen(port, host, () => resolve((healthServer!.address() as AddressInfo).port));
     });
   return {
     app,
@@ -177,7 +178,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
       await app.init();
       if (config.slack.appToken) {
         await app.start();
-        const healthPort = await startHealthServer(port);
+        const healthPort = await startHealthServer(port, host);
         if (deps.runWatches !== false) watcher.start();
         return { port: healthPort };
       }
@@ -191,7 +192,12 @@ export function createApp(deps: AppDeps): BulkjobApp {
       healthy = false;
       // No new work first, then let what is in flight finish (bounded), then close the connections and
       // the store. The whole stop fits in Docker's default 10 s grace period.
-      await withDeadline(app.stop(), RECEIVER_STOP_MS).catch((err: unknown) =>
+      // Bolt's SocketModeReceiver.stop() only starts the WebSocket's close handshake; wait for the socket to be
+      // closed too, so the process does not exit (index.ts) with Slack still sending envelopes to it.
+      const socketClosed = socketReceiver
+        ? new Promise<void>((resolve) => socketReceiver.client.once('disconnected', () => resolve()))
+        : undefined;
+      await withDeadline(Promise.all([app.stop(), socketClosed]), RECEIVER_STOP_MS).catch((err: unknown) =>
         logger.warn({ err }, 'stopping the receiver failed'),
       );
       healthServer?.close();

@@ -1,8 +1,9 @@
 /**
  * A Slack stand-in: a real HTTP server on loopback serving the Web API (`/api/<method>`) and `response_url`s
  * (`/response/<id>`), holding what each user and channel sees (`SlackState`), and driving the bot the way
- * Slack does (signed slash commands and button clicks POSTed to the bot's events URL). Used by the
- * integration tests, the benchmarks and the offline demo.
+ * Slack does: signed slash commands and button clicks POSTed to the bot's events URL, or, in Socket Mode, the
+ * same payloads as envelopes over a WebSocket (`slack-socket.ts`, loaded only when the simulator is given an
+ * app token). Used by the integration tests, the benchmarks and the offline demo.
  *
  * Fidelity notes, where Slack's behaviour is not fully documented and the simulator picks one:
  * - A command's `response_url` has no clicked message, so `replace_original` / `delete_original` act on the
@@ -22,6 +23,13 @@ import {
   signSlackRequest,
   wireMessage,
 } from './slack-payloads.js';
+import type {
+  EnvelopeType,
+  SocketConnection,
+  SocketDropMode,
+  SocketEnvelope,
+  SocketModeServer,
+} from './slack-socket.js';
 import { SlackState } from './slack-state.js';
 import type {
   ChannelFault,
@@ -36,12 +44,27 @@ import type {
 } from './slack-types.js';
 
 export { SimIdentity, signSlackRequest } from './slack-payloads.js';
+// Types only: a value export would load `ws` with this module.
+export type { EnvelopeType, SocketConnection, SocketDropMode, SocketEnvelope } from './slack-socket.js';
 export type * from './slack-types.js';
+
+/** How the driver reaches the bot: HTTP POSTs to `botUrl`, or envelopes over the Socket Mode WebSocket. */
+export type Transport = 'http' | 'socket';
 
 export interface SlackSimOptions {
   signingSecret: string;
   /** The only token the Web API accepts (`xoxb-…`). */
   botToken: string;
+  /**
+   * The app-level token (`xapp-…`): enables Socket Mode. `apps.connections.open` accepts this token only, and
+   * no other method accepts it. Without it the WebSocket code (and `ws`) is never loaded.
+   */
+  appToken?: string;
+  /**
+   * How `sendCommand` and `click` reach the bot unless a call says otherwise. Default `http`; `socket` needs
+   * `appToken`.
+   */
+  transport?: Transport;
   /** Default 0: a free port. */
   port?: number;
   /** Default `127.0.0.1`. */
@@ -71,7 +94,10 @@ export interface SendCommandInput {
   text?: string;
   /** Default `/bulkjob`. */
   command?: string;
+  /** HTTP only: a socket envelope carries no signature. */
   signing?: Signing;
+  /** Default: the simulator's `transport`. */
+  transport?: Transport;
 }
 
 export interface ClickInput {
@@ -85,16 +111,24 @@ export interface ClickInput {
   value?: string;
   /** Override the button's block_id. */
   blockId?: string;
+  /** HTTP only: a socket envelope carries no signature. */
   signing?: Signing;
+  /** Default: the simulator's `transport`. */
+  transport?: Transport;
 }
 
 /** What the bot answered to a command or click. */
 export interface DeliveryResult {
+  /** The HTTP status; over the socket 200 once acked, 0 when no ack came within 3 s. */
   status: number;
+  /** The response body; over the socket the ack's `payload` as JSON (empty when it has none). */
   body: string;
   /** Milliseconds until the bot answered (real time, not the injected clock). */
   ackMs: number;
-  /** Slack gives up after 3 s and shows the user an error. */
+  /**
+   * Slack gives up after 3 s and shows the user an error. Over HTTP the simulator still waits for the answer;
+   * over the socket it stops waiting.
+   */
   timedOut: boolean;
   /** The fresh response_url sent with the request. */
   responseUrl: string;
@@ -132,6 +166,8 @@ const MAX_BODY_BYTES = 2 * 1024 * 1024;
 const JSON_FIELDS = ['blocks', 'attachments', 'metadata'];
 /** Channel faults that only bite when the bot posts; `channel_not_found` and `is_archived` bite on edits too. */
 const POSTING_METHODS = new Set(['chat.postMessage', 'chat.postEphemeral']);
+/** Methods that take the app-level token (`xapp-…`) and nothing else. */
+const APP_TOKEN_METHODS = new Set(['apps.connections.open']);
 
 type ApiHandler = (args: Record<string, unknown>) => ApiReply;
 
@@ -182,10 +218,15 @@ export class SlackSim {
   /** The bot's events URL (`http://127.0.0.1:<port>/slack/events`); set it once the bot listens. */
   botUrl: string | undefined;
   now: () => number;
+  /** How `sendCommand` and `click` reach the bot unless a call says otherwise. */
+  transport: Transport;
 
   readonly #server: Server;
   readonly #signingSecret: string;
   readonly #botToken: string;
+  readonly #appToken: string | undefined;
+  /** Set by `start()` when there is an app token. */
+  #socket: SocketModeServer | undefined;
   readonly #randomId: () => string;
   readonly #rejectInvalidBlocks: boolean;
   readonly #routes = new Map<string, RouteHandler>();
@@ -197,6 +238,7 @@ export class SlackSim {
   #violations: LimitViolation[] = [];
   #callSeq = 0;
   readonly #api: Record<string, ApiHandler> = {
+    'apps.connections.open': () => this.#appsConnectionsOpen(),
     'auth.test': () => this.#authTest(),
     'chat.postMessage': (args) => this.#postMessage(args),
     'chat.postEphemeral': (args) => this.#postEphemeral(args),
@@ -215,6 +257,8 @@ export class SlackSim {
     this.#server = server;
     this.#signingSecret = options.signingSecret;
     this.#botToken = options.botToken;
+    this.#appToken = options.appToken;
+    this.transport = options.transport ?? 'http';
     this.botUrl = options.botUrl;
     this.now = options.now ?? Date.now;
     this.#randomId = options.randomId ?? randomUUID;
@@ -222,8 +266,13 @@ export class SlackSim {
     this.state = new SlackState(() => this.now());
   }
 
-  /** Starts the simulator on loopback (port 0 unless given). */
+  /** Starts the simulator on loopback (port 0 unless given); with an app token, Socket Mode too. */
   static async start(options: SlackSimOptions): Promise<SlackSim> {
+    if (options.transport === 'socket' && options.appToken === undefined) {
+      throw new Error('SlackSim: transport "socket" needs an appToken (xapp-…) for apps.connections.open');
+    }
+    // Loaded here only: `ws` is a dev dependency, and the demo in the production image never gives a token.
+    const socketModule = options.appToken === undefined ? undefined : await import('./slack-socket.js');
     let sim: SlackSim | undefined;
     const server = createServer((req, res) => {
       // Requests cannot arrive before listen() resolves, so `sim` is set by then.
@@ -241,11 +290,22 @@ export class SlackSim {
       });
     });
     sim = new SlackSim(server, options);
+    if (socketModule) {
+      sim.#socket = new socketModule.SocketModeServer({
+        server,
+        wsUrl: sim.url.replace(/^http/, 'ws'),
+        appId: SimIdentity.appId,
+        now: () => sim!.now(),
+        randomId: sim.#randomId,
+        ackDeadlineMs: ACK_DEADLINE_MS,
+      });
+    }
     return sim;
   }
 
   async close(): Promise<void> {
     this.state.events.removeAllListeners();
+    await this.#socket?.close();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => {
       this.#server.close(() => resolve());
@@ -279,9 +339,13 @@ export class SlackSim {
     this.#routes.set(`${method.toUpperCase()} ${path}`, handler);
   }
 
-  /** Forgets messages, calls, violations, faults and response_urls; keeps the server, routes and botUrl. */
+  /**
+   * Forgets messages, calls, violations, faults, response_urls and closed Socket Mode connections and their
+   * envelopes; keeps the server, routes, botUrl and open connections.
+   */
   reset(): void {
     this.state.reset();
+    this.#socket?.resetHistory();
     this.#responseUrls.clear();
     this.#channelFaults.clear();
     this.#rateLimits.clear();
@@ -327,6 +391,33 @@ export class SlackSim {
 
   setUser(user: Partial<SimUser> & { id: string }): SimUser {
     return this.state.setUser(user);
+  }
+
+  // ---- Socket Mode ----
+
+  /** Every Socket Mode connection the app opened, oldest first (empty without an app token). */
+  get socketConnections(): SocketConnection[] {
+    return this.#socket?.connections ?? [];
+  }
+
+  /** The Socket Mode connections open now. */
+  get openSocketConnections(): SocketConnection[] {
+    return this.socketConnections.filter((connection) => connection.closedAtMs === undefined);
+  }
+
+  /** Every envelope sent over Socket Mode, with its ack latency and payload. */
+  get socketEnvelopes(): SocketEnvelope[] {
+    return this.#socket?.envelopes ?? [];
+  }
+
+  /**
+   * Slack ends the app's open connections: `refresh_requested` (default) asks the app to reconnect
+   * (`{type: 'disconnect', reason: 'refresh_requested'}`), `close` closes from Slack's side, `terminate` cuts
+   * the connection. Returns how many connections there were.
+   */
+  dropSocket(mode: SocketDropMode = 'refresh_requested'): number {
+    if (!this.#socket) throw new Error('SlackSim: Socket Mode is off (start the simulator with an appToken)');
+    return this.#socket.drop(mode);
   }
 
   // ---- faults and user actions ----
@@ -420,7 +511,11 @@ export class SlackSim {
       responseUrl: responseUrl.url,
       triggerId,
     });
-    const result = await this.#deliver(body, input.signing ?? 'valid');
+    const result =
+      (input.transport ?? this.transport) === 'socket'
+        ? // Over the socket the payload is the same fields as an object; Slack shows the ack's payload.
+          await this.#deliverOverSocket('slash_commands', Object.fromEntries(new URLSearchParams(body)), input.signing)
+        : await this.#deliver(body, input.signing ?? 'valid');
     if (result.status === 200) this.#postAckBody(result.body, responseUrl.record);
     return { ...result, responseUrl: responseUrl.url, triggerId };
   }
@@ -451,8 +546,13 @@ export class SlackSim {
       triggerId,
       actionTs: this.state.nextTs(),
     });
-    const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-    const result = await this.#deliver(body, input.signing ?? 'valid');
+    const result =
+      (input.transport ?? this.transport) === 'socket'
+        ? await this.#deliverOverSocket('interactive', payload, input.signing)
+        : await this.#deliver(
+            new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+            input.signing ?? 'valid',
+          );
     return { ...result, responseUrl: responseUrl.url, triggerId };
   }
 
@@ -486,6 +586,25 @@ export class SlackSim {
     const text = await response.text();
     const ackMs = performance.now() - started;
     return { status: response.status, body: text, ackMs, timedOut: ackMs > ACK_DEADLINE_MS };
+  }
+
+  /**
+   * One envelope over the socket, as Slack sends it: only slash commands accept a response payload.
+   * https://docs.slack.dev/apis/events-api/using-socket-mode#acknowledge
+   */
+  async #deliverOverSocket(
+    type: EnvelopeType,
+    payload: Record<string, unknown>,
+    signing: Signing | undefined,
+  ): Promise<Omit<DeliveryResult, 'responseUrl' | 'triggerId'>> {
+    if (!this.#socket) throw new Error('SlackSim: Socket Mode is off (start the simulator with an appToken)');
+    if (signing !== undefined && signing !== 'valid') {
+      throw new Error(`SlackSim: signing "${signing}" means nothing over Socket Mode, which carries no signature`);
+    }
+    const ack = await this.#socket.deliver(type, payload, type === 'slash_commands');
+    if (!ack.acked) return { status: 0, body: '', ackMs: ack.ackMs, timedOut: true };
+    const hasPayload = ack.payload !== undefined && Object.keys(ack.payload).length > 0;
+    return { status: 200, body: hasPayload ? JSON.stringify(ack.payload) : '', ackMs: ack.ackMs, timedOut: false };
   }
 
   /** Slack shows a command's ack body (text, or JSON with text/blocks) as the first response. */
@@ -564,7 +683,9 @@ export class SlackSim {
     const bearer = authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
     const token = bearer ?? str(args.token);
     if (token === undefined) return fail('not_authed');
-    if (token !== this.#botToken) return fail('invalid_auth');
+    // The app-level token opens sockets and nothing else; the bot token does everything else.
+    const expected = APP_TOKEN_METHODS.has(apiMethod) ? this.#appToken : this.#botToken;
+    if (expected === undefined || token !== expected) return fail('invalid_auth');
     const handler = this.#api[apiMethod];
     if (!handler) return fail('unknown_method');
     const limit = this.#rateLimits.get(apiMethod);
@@ -624,6 +745,12 @@ export class SlackSim {
   }
 
   // ---- Web API methods ----
+
+  /** https://docs.slack.dev/reference/methods/apps.connections.open */
+  #appsConnectionsOpen(): ApiReply {
+    if (!this.#socket) return fail('invalid_auth');
+    return { body: { ok: true, url: this.#socket.issueUrl() } };
+  }
 
   #authTest(): ApiReply {
     return {

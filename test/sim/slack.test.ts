@@ -1,9 +1,15 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, LogLevel, webApi } from '@slack/bolt';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ChangeEvent, type SimBlock, SlackSim } from '../../src/sim/slack.js';
 import { isValidSlackSignature, slackSignature } from '../helpers/slack-signing.js';
+
+// The offline demo imports this simulator in the production image, where `ws` (a dev dependency) is pruned:
+// an HTTP-only simulator must never load it. Every test in this file would fail if one did.
+vi.mock('ws', () => {
+  throw new Error('ws was loaded');
+});
 
 const SECRET = 'test-signing-secret';
 const TOKEN = 'xoxb-test-token';
@@ -121,6 +127,13 @@ describe('server', () => {
     const page = await fetch(`${sim.url}/playground`);
     expect(page.status).toBe(200);
     expect(await page.json()).toEqual({ channels: [], messages: [], seq: 0 });
+  });
+
+  it('loads the WebSocket code (and `ws`) only when given an app token', async () => {
+    // This file's simulators run with `ws` unloadable (see vi.mock above); asking for Socket Mode is what loads it.
+    await expect(SlackSim.start({ signingSecret: SECRET, botToken: TOKEN, appToken: 'xapp-1-test' })).rejects.toThrow(
+      /error when mocking a module/,
+    );
   });
 });
 
