@@ -21,17 +21,7 @@ import type {
   WatchState,
 } from './types.js';
 
-export type {
-  Card,
-  EndedWatchState,
-  NoticeState,
-  SaveCardInput,
-  StartWatchInput,
-  Store,
-  StoreDescription,
-  Watch,
-  WatchState,
-} from './types.js';
+export type * from './types.js';
 
 export const DATABASE_FILE = 'bulkjob.sqlite';
 /** Pass as `dataDir` for a private, throw-away database (unit tests). */
