@@ -24,17 +24,6 @@ export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['COMPLETED', 'FAI
 
 export const KNOWN_ACTION_TYPES = ['MOVE', 'RELEASE'] as const;
 
-export const KNOWN_DESTINATIONS = [
-  'Inbox',
-  'JunkEmail',
-  'DeletedItems',
-  'RecoverableItemsDeletions',
-  'RecoverableItemsPurges',
-] as const;
-
-/** `account_id`: `email-security_identifier`, at most 32 characters. */
-export const AccountIdSchema = z.string().min(1).max(32);
-
 /**
  * Job and message ids are UUIDs. Any UUID-shaped id is accepted, not only version 4: `z.uuid()` would
  * reject other versions, `z.guid()` does not.
@@ -135,8 +124,3 @@ export const FailureEnvelopeSchema = z.looseObject({
   success: z.literal(false).optional(),
   errors: z.array(ApiMessageSchema),
 });
-
-/** Is this one of the statuses the schema lists (so a filter by it is meaningful)? */
-export function isKnownStatus(value: string): value is KnownStatus {
-  return (KNOWN_STATUSES as readonly string[]).includes(value);
-}

@@ -13,10 +13,6 @@ export class InFlight {
     return work;
   }
 
-  get size(): number {
-    return this.#pending.size;
-  }
-
   /** Resolves when everything tracked has settled, or after `timeoutMs`; returns how many were left. */
   async drain(timeoutMs: number): Promise<number> {
     let timer: NodeJS.Timeout | undefined;
