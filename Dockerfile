@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
 # bulkjob: build with the dev toolchain, run with production dependencies only, as a non-root user.
+# Only src/ is built: the simulators, demo, playground and benchmark (dev/) never enter the image.
 
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
@@ -9,7 +10,6 @@ COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY assets ./assets
 RUN npm run build && npm prune --omit=dev
 
 FROM node:22-bookworm-slim AS runtime
@@ -18,8 +18,6 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# The offline demo's playground page (served only when no credentials are set).
-COPY --from=build /app/assets ./assets
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

@@ -1,5 +1,5 @@
 /**
- * Configuration from the environment (DESIGN §5; the variable names are a contract). Read once at start;
+ * Configuration from the environment (docs/design.md, "Configuration"; the variable names are a contract). Read once at start;
  * every problem is reported, one line per variable, and no secret value is ever echoed.
  */
 import { z } from 'zod';
@@ -80,7 +80,7 @@ const httpUrl = z
 const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
 
-/** The raw environment contract: names exactly as in DESIGN §5. */
+/** The raw environment contract: names exactly as in docs/design.md, "Configuration". */
 export const EnvSchema = z.object({
   SLACK_BOT_TOKEN: z.preprocess(
     blankToUndefined,
@@ -180,16 +180,4 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.BULKJOB_DATA_DIR,
     logLevel: e.LOG_LEVEL,
   };
-}
-
-/** True when no Slack or Cloudflare credential is set at all: `npm start` then runs the offline demo. */
-export function hasNoCredentials(env: NodeJS.ProcessEnv = process.env): boolean {
-  return [
-    'SLACK_BOT_TOKEN',
-    'SLACK_APP_TOKEN',
-    'SLACK_SIGNING_SECRET',
-    'CLOUDFLARE_ACCOUNT_ID',
-    'CLOUDFLARE_API_TOKEN',
-    'CLOUDFLARE_API_KEY',
-  ].every((name) => blankToUndefined(env[name]) === undefined);
 }

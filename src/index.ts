@@ -1,20 +1,14 @@
 /**
  * The only file with side effects: config → logger → app → start; SIGTERM/SIGINT → graceful stop.
- * With no Slack or Cloudflare credentials at all, it runs the offline demo instead.
+ * This is always the real bot: with no credentials it fails like any configuration error (the offline demo
+ * is `npm run demo`, built from `dev/`, and never part of a production build).
  */
-import { hasNoCredentials } from './config.js';
 import { startFromEnv } from './main.js';
 
 /** How long a graceful stop may take before we exit anyway: inside Docker's default 10 s grace period. */
 const STOP_DEADLINE_MS = 9_500;
 
 async function run(): Promise<void> {
-  if (hasNoCredentials()) {
-    process.stderr.write('No Slack or Cloudflare credentials are set: starting the offline demo.\n');
-    const { runDemo } = await import('./demo.js');
-    await runDemo();
-    return;
-  }
   const started = await startFromEnv({ env: process.env, stderr: (line) => process.stderr.write(`${line}\n`) });
   if (!started.ok) {
     process.exitCode = started.exitCode;

@@ -6,6 +6,10 @@ import { type BulkjobApp, createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger, type Logger, scrub } from './logger.js';
 
+/** The last line of every configuration failure: the way to try bulkjob with no credentials at all. */
+export const DEMO_HINT =
+  'To try bulkjob without Slack or Cloudflare credentials, `npm run demo` runs the offline demo.';
+
 export interface StartIo {
   env: NodeJS.ProcessEnv;
   /** Where start-up problems go (one line each). */
@@ -25,6 +29,7 @@ export async function startFromEnv(io: StartIo): Promise<StartResult> {
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const line of error.problems) io.stderr(`config: ${line}`);
+    io.stderr(DEMO_HINT);
     return { ok: false, exitCode: 1 };
   }
   const secrets = [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, hasNoCredentials, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config.js';
 
 const BASE = {
   SLACK_BOT_TOKEN: 'xoxb-1-secret-bot-token',
@@ -136,13 +136,5 @@ describe('loadConfig', () => {
     const problems = problemsFor({ ...BASE, SLACK_BOT_TOKEN: secretish, SLACK_APP_TOKEN: 'xoxb-ALSO-SECRET' });
     expect(problems.join('\n')).not.toContain('SECRET');
     expect(problems).toHaveLength(2);
-  });
-});
-
-describe('hasNoCredentials', () => {
-  it('is true only when nothing is set', () => {
-    expect(hasNoCredentials({})).toBe(true);
-    expect(hasNoCredentials({ SLACK_BOT_TOKEN: ' ' })).toBe(true);
-    expect(hasNoCredentials({ CLOUDFLARE_ACCOUNT_ID: 'x' })).toBe(false);
   });
 });

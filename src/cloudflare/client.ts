@@ -1,5 +1,5 @@
 /**
- * The Cloudflare Email Security bulk-job client (DESIGN §2, §7), written from Cloudflare's OpenAPI schema:
+ * The Cloudflare Email Security bulk-job client (docs/design.md, "Cloudflare"), written from Cloudflare's OpenAPI schema:
  * `getJob`, `listMessages`, `listJobs`, `cancelJob` and `iterateMessages`.
  *
  * - Transport: undici over one keep-alive Agent; a per-attempt timeout (`timeoutMs`).

@@ -7,7 +7,7 @@ export interface Actor {
 }
 
 /**
- * The allow lists of DESIGN §5, checked on every command and every click before any Cloudflare call.
+ * The allow lists (docs/design.md, "Configuration"), checked on every command and every click before any Cloudflare call.
  * Anyone in a channel can click a shared card's buttons, so the clicking user is what counts, every time.
  */
 export function assertAllowed(access: Config['access'], actor: Actor): void {

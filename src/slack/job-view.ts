@@ -46,7 +46,7 @@ export interface ViewContext {
   fresh?: boolean;
 }
 
-/** The job view: job detail and the page of messages are read concurrently (DESIGN §7). */
+/** The job view: job detail and the page of messages are read concurrently (docs/design.md, "Performance"). */
 export async function loadJobView(ctx: ViewContext, query: ViewQuery): Promise<SlackMessage> {
   const opts: RequestOptions = { priority: 'user', ...(ctx.fresh ? { fresh: true } : {}) };
   const [job, page] = await Promise.all([

@@ -65,7 +65,7 @@ export function extractJobId(text: string): string {
 }
 
 /**
- * Parse the text after `/bulkjob`. Keywords are case-insensitive. Grammar (DESIGN §4):
+ * Parse the text after `/bulkjob`. Keywords are case-insensitive. Grammar (docs/design.md, "What users see"):
  * `` | `help` | `list [status]` | `watch <job>` | `<job> [status]`.
  */
 export function parseCommandText(raw: string): JobQuery {

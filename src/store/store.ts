@@ -1,5 +1,5 @@
 /**
- * The embedded SQLite store (DESIGN §5 `BULKJOB_DATA_DIR`): shared cards and the watches that refresh them,
+ * The embedded SQLite store (docs/design.md, "Configuration" `BULKJOB_DATA_DIR`): shared cards and the watches that refresh them,
  * so watches survive a restart and several instances can share one file. Schema: see `migrations.ts`;
  * contract and the watch / notice protocols: see `Store` in `types.ts`.
  */

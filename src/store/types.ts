@@ -1,5 +1,5 @@
 /**
- * The records the embedded store keeps (DESIGN §4 Share, Watch, Cancel) and the `Store` contract. Times
+ * The records the embedded store keeps (docs/design.md, "What users see" — Share, Watch, Cancel) and the `Store` contract. Times
  * are `Date`s here and integer milliseconds since the epoch in SQLite.
  */
 

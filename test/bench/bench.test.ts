@@ -4,9 +4,9 @@
  * timing is asserted: timings on a shared test machine mean nothing.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type BenchResult, runBench, SMOKE } from '../../src/bench/bench.js';
-import { evaluate, renderReport } from '../../src/bench/report.js';
-import { maxInWindow, median, percentile } from '../../src/bench/stats.js';
+import { type BenchResult, runBench, SMOKE } from '../../dev/bench/bench.js';
+import { evaluate, renderReport } from '../../dev/bench/report.js';
+import { maxInWindow, median, percentile } from '../../dev/bench/stats.js';
 
 let result: BenchResult;
 

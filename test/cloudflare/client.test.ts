@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CloudflareSim, type SimFault } from '../../dev/sim/cloudflare.js';
 import { Budget } from '../../src/cloudflare/budget.js';
 import { CloudflareClient, type CloudflareClientOptions } from '../../src/cloudflare/client.js';
 import {
@@ -10,7 +11,6 @@ import {
   CloudflareSchemaError,
 } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
-import { CloudflareSim, type SimFault } from '../../src/sim/cloudflare.js';
 
 let sim: CloudflareSim;
 const clients: CloudflareClient[] = [];

@@ -1,7 +1,7 @@
 /**
  * Reading what a Slack user sees: all the text of a message's blocks, and its buttons.
  */
-import type { SimMessage } from '../../src/sim/slack.js';
+import type { SimMessage } from '../../dev/sim/slack.js';
 
 /** Every `text` string in a message (fallback and blocks, depth-first), joined by newlines. */
 export function textOf(message: Pick<SimMessage, 'text' | 'blocks'> | undefined): string {

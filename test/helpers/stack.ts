@@ -7,11 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CloudflareSim, type SimStartOptions } from '../../dev/sim/cloudflare.js';
+import { SlackSim } from '../../dev/sim/slack.js';
 import { type AppDeps, type BulkjobApp, createApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { CloudflareSim, type SimStartOptions } from '../../src/sim/cloudflare.js';
-import { SlackSim } from '../../src/sim/slack.js';
 
 export const CF_TOKEN = 'cf-test-token-0123456789abcdef';
 export const USER = 'U0ANALYST';

@@ -3,8 +3,8 @@
  * real Bolt app on loopback, Cloudflare answered by its simulator, and assertions on what Slack shows.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { SimFault } from '../../src/sim/cloudflare.js';
-import type { SimMessage } from '../../src/sim/slack.js';
+import type { SimFault } from '../../dev/sim/cloudflare.js';
+import type { SimMessage } from '../../dev/sim/slack.js';
 import { ActionId } from '../../src/slack/ids.js';
 import { buttonLabels, buttonsOf, textOf } from '../helpers/slack-text.js';
 import { CHANNEL, OTHER_USER, type Stack, startStack, USER } from '../helpers/stack.js';
@@ -52,7 +52,7 @@ beforeEach(() => {
   stack.cf.clearRequests();
 });
 
-// Whatever a test did, nothing the bot sent may break Slack's limits (DESIGN §3).
+// Whatever a test did, nothing the bot sent may break Slack's limits (docs/design.md, "Slack limits").
 afterEach(() => {
   expect(stack.slack.limitViolations).toEqual([]);
 });

@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFromEnv } from '../../src/main.js';
-import { CloudflareSim } from '../../src/sim/cloudflare.js';
-import { SlackSim } from '../../src/sim/slack.js';
+import { CloudflareSim } from '../../dev/sim/cloudflare.js';
+import { SlackSim } from '../../dev/sim/slack.js';
+import { DEMO_HINT, startFromEnv } from '../../src/main.js';
 import { openStore } from '../../src/store/store.js';
 import { textOf } from '../helpers/slack-text.js';
 import { CF_TOKEN, CHANNEL, USER } from '../helpers/stack.js';
@@ -57,6 +57,7 @@ describe('start-up', () => {
       'config: PORT: must be a whole number from 0 to 65535',
       'config: SLACK_BOT_TOKEN: must start with xoxb-',
       'config: SLACK_SIGNING_SECRET: is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)',
+      DEMO_HINT,
     ]);
     expect(lines.join('\n')).not.toContain('secret-value');
   });

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { SimMessage } from '../../dev/sim/slack.js';
 import { BudgetExhaustedError } from '../../src/errors.js';
-import type { SimMessage } from '../../src/sim/slack.js';
 import { ActionId } from '../../src/slack/ids.js';
 import { openStore } from '../../src/store/store.js';
 import { buttonLabels, textOf } from '../helpers/slack-text.js';
@@ -34,7 +34,7 @@ async function start(options: Parameters<typeof startStack>[0] = {}): Promise<St
 afterEach(async () => {
   const violations = stacks.flatMap((stack) => stack.slack.limitViolations);
   for (const stack of stacks.splice(0).reverse()) await stack.stop();
-  // Whatever a test did, nothing the bot sent may break Slack's limits (DESIGN §3).
+  // Whatever a test did, nothing the bot sent may break Slack's limits (docs/design.md, "Slack limits").
   expect(violations).toEqual([]);
 });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudflareSim, FAILURE_REASONS } from '../../src/sim/cloudflare.js';
+import { CloudflareSim, FAILURE_REASONS } from '../../dev/sim/cloudflare.js';
 
 const T0 = Date.parse('2026-03-02T09:00:00Z');
 let clock = T0;

@@ -4,7 +4,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, LogLevel } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO_CHANNEL, DEMO_USER, type DemoHandle, runDemo } from '../../src/demo.js';
+import { DEMO_CHANNEL, DEMO_USER, type DemoHandle, runDemo } from '../../dev/demo.js';
 import {
   attachPlayground,
   FALLBACK_USAGE_HINT,
@@ -12,8 +12,8 @@ import {
   type PlaygroundChange,
   type PlaygroundSnapshot,
   readUsageHint,
-} from '../../src/sim/playground.js';
-import { SlackSim } from '../../src/sim/slack.js';
+} from '../../dev/playground/server.js';
+import { SlackSim } from '../../dev/sim/slack.js';
 
 const SECRET = 'playground-test-secret';
 const TOKEN = 'xoxb-playground-test';

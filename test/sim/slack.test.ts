@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, LogLevel, webApi } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type ChangeEvent, type SimBlock, SlackSim } from '../../src/sim/slack.js';
+import { type ChangeEvent, type SimBlock, SlackSim } from '../../dev/sim/slack.js';
 import { isValidSlackSignature, slackSignature } from '../helpers/slack-signing.js';
 
 // The offline demo imports this simulator in the production image, where `ws` (a dev dependency) is pruned:

@@ -1,5 +1,5 @@
 /**
- * A short ephemeral error (DESIGN §4 Errors). The text is one line from `userMessageFor`, already escaped by
+ * A short ephemeral error (docs/design.md, "What users see" — Errors). The text is one line from `userMessageFor`, already escaped by
  * whoever built it (it may carry our own markup, such as a code span), so it is only fitted here.
  */
 import { buildFallbackText, buildSection } from './builders.js';

@@ -1,5 +1,5 @@
 /**
- * `/bulkjob` and `/bulkjob help`: the grammar of DESIGN §4, with examples.
+ * `/bulkjob` and `/bulkjob help`: the grammar in docs/design.md, "What users see", with examples.
  */
 import { KNOWN_STATUSES } from '../../cloudflare/schema.js';
 import { EXAMPLE_JOB_ID, escapeMrkdwn } from '../../errors.js';

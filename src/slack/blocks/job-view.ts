@@ -1,5 +1,5 @@
 /**
- * The job view (DESIGN §4): ephemeral to the one who asked, so it may show recipients. Summary, one page of
+ * The job view (docs/design.md, "What users see"): ephemeral to the one who asked, so it may show recipients. Summary, one page of
  * messages, the page line, and the navigation buttons, each carrying the query it leads to.
  */
 import { type Message, TERMINAL_STATUSES } from '../../cloudflare/schema.js';

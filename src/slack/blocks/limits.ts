@@ -1,5 +1,5 @@
 /**
- * Slack's Block Kit limits (DESIGN §3), and a checker that reports every place a message breaks one. Slack
+ * Slack's Block Kit limits (docs/design.md, "Slack limits"), and a checker that reports every place a message breaks one. Slack
  * rejects a whole message with `invalid_blocks` for one oversized field, so the formatters keep inside these
  * limits by construction; the checker is for tests and for the app's last-resort safety net.
  *

@@ -1,5 +1,5 @@
 /**
- * The status card (DESIGN §4 Share and Watch): visible to everyone in a channel, edited in place by Refresh
+ * The status card (docs/design.md, "What users see" — Share and Watch): visible to everyone in a channel, edited in place by Refresh
  * and by a watch. It never shows a recipient address: it has no messages as input, and every upstream string
  * on it is masked (`[address]`) in case it quotes one.
  */

@@ -1,6 +1,6 @@
 /**
  * Inputs and outputs of the pure Block Kit formatters. Formatters take plain data (already fetched) and
- * the current time, and return a message that fits Slack's limits (DESIGN §3).
+ * the current time, and return a message that fits Slack's limits (docs/design.md, "Slack limits").
  */
 import type { Job, Message } from '../../cloudflare/schema.js';
 import type { ListQuery, ViewQuery } from '../query.js';

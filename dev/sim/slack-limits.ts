@@ -1,5 +1,5 @@
 /**
- * Slack's message limits (DESIGN §3), checked on everything the bot sends to the simulator. Real Slack
+ * Slack's message limits (docs/design.md, "Slack limits"), checked on everything the bot sends to the simulator. Real Slack
  * rejects some of these outright and silently truncates others; the simulator rejects where the brief
  * says Slack does (`invalid_blocks` over 50 blocks, `msg_too_long`) and records every breach, so a test
  * can assert that none happened rather than hoping Slack would have been lenient.
@@ -68,7 +68,7 @@ export function checkMessageLimits(text: unknown, blocks: unknown): LimitCheck {
     return { findings, reject: reject ?? 'invalid_blocks' };
   }
   if (blocks.length > 0 && fallback.trim() === '') {
-    // Slack accepts this, but notifications and screen readers then show nothing useful (DESIGN §3).
+    // Slack accepts this, but notifications and screen readers then show nothing useful (docs/design.md, "Slack limits").
     findings.push({ rule: 'text_missing', path: 'text', limit: 1, actual: 0, rejected: false });
   }
   if (blocks.length > SlackLimits.blocks) {

@@ -11,10 +11,10 @@
  *   between them, as N bot processes or a client without coalescing would do).
  */
 import { performance } from 'node:perf_hooks';
-import { CloudflareClient } from '../cloudflare/client.js';
+import { CloudflareClient } from '../../src/cloudflare/client.js';
+import { ActionId } from '../../src/slack/ids.js';
+import { VIEW_PAGE_SIZE } from '../../src/slack/job-view.js';
 import type { SimMessage } from '../sim/slack.js';
-import { ActionId } from '../slack/ids.js';
-import { VIEW_PAGE_SIZE } from '../slack/job-view.js';
 import { countCalls } from './calls.js';
 import { BENCH_CHANNEL, BENCH_USER, type BenchStack, startBenchStack } from './stack.js';
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: every figure of DESIGN §7 in one run, printed as a table for the README and written to
+ * `npm run bench`: every performance figure of docs/design.md in one run, printed as a table for the README and written to
  * `artifacts/bench.json`. Exits 1 when a hard check fails (coalescing, the budget, a command not served)
  * or a scenario throws; timing targets are reported, not enforced.
  *

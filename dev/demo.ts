@@ -9,13 +9,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createApp } from './app.js';
-import { type Config, DEFAULT_BUDGET_PER_5_MIN } from './config.js';
-import { createLogger, type Logger } from './logger.js';
+import { createApp } from '../src/app.js';
+import { type Config, DEFAULT_BUDGET_PER_5_MIN } from '../src/config.js';
+import { createLogger, type Logger } from '../src/logger.js';
+import { COMMAND } from '../src/slack/ids.js';
+import { attachPlayground } from './playground/server.js';
 import { CloudflareSim, type SimJobSpec, type SimProgress } from './sim/cloudflare.js';
-import { attachPlayground } from './sim/playground.js';
 import { SlackSim } from './sim/slack.js';
-import { COMMAND } from './slack/ids.js';
 
 export interface DemoOptions {
   /**

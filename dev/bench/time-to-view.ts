@@ -8,7 +8,7 @@
  * - Baseline: the same two reads, one after the other, with the app's own Cloudflare client.
  */
 import { performance } from 'node:perf_hooks';
-import { VIEW_PAGE_SIZE } from '../slack/job-view.js';
+import { VIEW_PAGE_SIZE } from '../../src/slack/job-view.js';
 import { countCalls } from './calls.js';
 import { BENCH_CHANNEL, BENCH_USER, type BenchStack, startBenchStack } from './stack.js';
 import { median } from './stats.js';

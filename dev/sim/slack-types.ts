@@ -74,7 +74,7 @@ export interface SimCall {
   atMs: number;
 }
 
-/** A Block Kit or text limit (DESIGN §3) that something the bot sent exceeded. */
+/** A Block Kit or text limit (docs/design.md, "Slack limits") that something the bot sent exceeded. */
 export interface LimitViolation {
   /** The call that carried it (`chat.postMessage`, `response_url`, …). */
   method: string;

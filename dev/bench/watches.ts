@@ -19,7 +19,7 @@
  * budget; and a user's `/bulkjob <job>` sent in the middle of the load (ack and view time, real ms).
  */
 import { performance } from 'node:perf_hooks';
-import { CLOUDFLARE_LIMIT_PER_5_MIN } from '../config.js';
+import { CLOUDFLARE_LIMIT_PER_5_MIN } from '../../src/config.js';
 import type { SimRequest } from '../sim/cloudflare.js';
 import { countCalls } from './calls.js';
 import { ScaledClock } from './clock.js';

@@ -5,18 +5,20 @@
  * button goes through `sim.sendCommand` / `sim.click`, which sign and deliver it exactly as Slack does.
  *
  * Routes (all on the simulator's own server, loopback only):
- * - `GET /` the page; `GET /playground/<file>` its static files (from `assets/playground/`)
+ * - `GET /` the page; `GET /playground/<file>` its static files (from `dev/playground/static/`)
  * - `GET /playground/events` SSE: `snapshot` first (channel, users, visible messages), then `change`
  * - `POST /playground/command` `{text}`: the text after `/bulkjob`, as the demo user in the demo channel
  * - `POST /playground/click` `{messageRef, actionId, value?, blockId?}`: a button click as the demo user
  */
+
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COMMAND } from '../slack/ids.js';
-import type { ChangeEvent, SimMessage, SlackSim } from './slack.js';
-import { SimIdentity } from './slack.js';
+import { COMMAND } from '../../src/slack/ids.js';
+import type { ChangeEvent, SimMessage, SlackSim } from '../sim/slack.js';
+import { SimIdentity } from '../sim/slack.js';
 
 /** The `usage_hint` of manifest.yml, used when the manifest cannot be read (a built image ships no manifest). */
 export const FALLBACK_USAGE_HINT = '<job id> [failed|pending|…] · list [status] · watch <job id> · help';
@@ -39,7 +41,7 @@ export interface PlaygroundOptions {
   /** Default: manifest.yml's `usage_hint`, else {@link FALLBACK_USAGE_HINT}. */
   usageHint?: string;
   suggestions?: PlaygroundSuggestion[];
-  /** Where the page's files are. Default `assets/playground/` at the repository root. */
+  /** Where the page's files are. Default `dev/playground/static/` in the repository. */
   assetsDir?: URL;
   /** SSE keep-alive comment interval (default 15 s). */
   keepAliveMs?: number;
@@ -71,8 +73,21 @@ export interface PlaygroundChange extends ChangeEvent {
   users: Record<string, string>;
 }
 
-const DEFAULT_ASSETS = new URL('../../assets/playground/', import.meta.url);
-const MANIFEST = new URL('../../manifest.yml', import.meta.url);
+/**
+ * The repository root: the nearest folder above this file that holds `manifest.yml`. The same code runs from
+ * `dev/` under vitest and from the compiled `dist-dev/dev/`, one level deeper, so no fixed `../..` fits both.
+ */
+function repositoryRoot(): URL {
+  let dir = new URL('./', import.meta.url);
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(new URL('manifest.yml', dir))) return dir;
+    dir = new URL('../', dir);
+  }
+  throw new Error('playground: manifest.yml not found above dev/playground/');
+}
+const ROOT = repositoryRoot();
+const DEFAULT_ASSETS = new URL('dev/playground/static/', ROOT);
+const MANIFEST = new URL('manifest.yml', ROOT);
 const MAX_BODY_BYTES = 64 * 1024;
 /** Slack caps a slash command's text well below this; anything longer is not typing. */
 const MAX_COMMAND_TEXT = 4000;

@@ -9,7 +9,12 @@
  * Filtering by status is therefore arithmetic over a range plus a cached, sorted list of failed indices.
  */
 
-import { KNOWN_ACTION_TYPES, KNOWN_STATUSES, type KnownStatus, TERMINAL_STATUSES } from '../cloudflare/schema.js';
+import {
+  KNOWN_ACTION_TYPES,
+  KNOWN_STATUSES,
+  type KnownStatus,
+  TERMINAL_STATUSES,
+} from '../../src/cloudflare/schema.js';
 
 /** The OpenAPI enums, shared with the client's schema: one source for what Cloudflare documents. */
 export const SIM_STATUSES = KNOWN_STATUSES;

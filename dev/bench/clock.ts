@@ -6,7 +6,7 @@
  * unchanged, only faster. Real-time parts (HTTP, the watcher's tick, undici timeouts) stay real.
  */
 import { performance } from 'node:perf_hooks';
-import type { SetTimer } from '../cloudflare/budget.js';
+import type { SetTimer } from '../../src/cloudflare/budget.js';
 
 export class ScaledClock {
   readonly scale: number;

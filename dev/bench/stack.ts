@@ -8,13 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AppDeps, type BulkjobApp, createApp } from '../app.js';
-import { Budget } from '../cloudflare/budget.js';
-import { type Config, loadConfig } from '../config.js';
-import { createLogger } from '../logger.js';
+import { type AppDeps, type BulkjobApp, createApp } from '../../src/app.js';
+import { Budget } from '../../src/cloudflare/budget.js';
+import { type Config, loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { openStore, type Store } from '../../src/store/store.js';
 import { CloudflareSim } from '../sim/cloudflare.js';
 import { SlackSim } from '../sim/slack.js';
-import { openStore, type Store } from '../store/store.js';
 import type { ScaledClock } from './clock.js';
 
 export const BENCH_USER = 'U0BENCHUSER';
