@@ -2,11 +2,13 @@
  * createApp(deps): the Bolt app with our listeners, in HTTP mode (`POST /slack/events`, `GET /healthz`) or
  * Socket Mode when `SLACK_APP_TOKEN` is set. No side effects until `start()`.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { CloudflareClient, type CloudflareClientOptions } from './cloudflare/client.js';
 import type { Config } from './config.js';
+import { withDeadline } from './deadline.js';
+import { HEALTH_PATH, healthHandler, startHealthServer } from './health.js';
 import { type Logger, toSlackLogger } from './logger.js';
 import { registerActions } from './slack/actions.js';
 import { CardService } from './slack/cards.js';
@@ -22,19 +24,6 @@ const STOP_DRAIN_MS = 6_000;
 const RECEIVER_STOP_MS = 2_000;
 /** One Slack Web API call, per attempt. */
 const SLACK_TIMEOUT_MS = 10_000;
-
-/** Resolve with `work`, or after `ms` whatever happens to it. */
-async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const deadline = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), ms);
-    });
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 export interface AppDeps {
   config: Config;
@@ -94,16 +83,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
     : new HTTPReceiver({
         signingSecret: config.slack.signingSecret ?? '',
         logger: slackLogger,
-        customRoutes: [
-          {
-            path: '/healthz',
-            method: ['GET'],
-            handler: (_req, res) => {
-              res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
-              res.end(JSON.stringify({ ok: healthy }));
-            },
-          },
-        ],
+        customRoutes: [{ path: HEALTH_PATH, method: ['GET'], handler: healthHandler(() => healthy) }],
         // Bolt's default answers an unacked request after 3001 ms; our listeners ack first, so this is a backstop.
         unhandledRequestTimeoutMillis: 2500,
       });
@@ -158,18 +138,8 @@ export function createApp(deps: AppDeps): BulkjobApp {
   });
 
   let stopped = false;
-  // Socket Mode has no HTTP server of Bolt's: serve /healthz ourselves so the container's HEALTHCHECK works.
+  // Socket Mode has no HTTP server of Bolt's: /healthz gets a server of its own (src/health.ts).
   let healthServer: Server | undefined;
-  const startHealthServer = (port: number, host: string | undefined) =>
-    new Promise<number>((resolve, reject) => {
-      healthServer = createServer((req, res) => {
-        const ok = req.method === 'GET' && req.url === '/healthz';
-        res.writeHead(ok ? (healthy ? 200 : 503) : 404, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(ok ? { ok: healthy } : { error: 'not_found' }));
-      });
-      healthServer.once('error', reject);
-      healthServer.listen(port, host, () => resolve((healthServer!.address() as AddressInfo).port));
-    });
   return {
     app,
     services,
@@ -178,9 +148,10 @@ export function createApp(deps: AppDeps): BulkjobApp {
       await app.init();
       if (config.slack.appToken) {
         await app.start();
-        const healthPort = await startHealthServer(port, host);
+        const health = await startHealthServer(() => healthy, port, host);
+        healthServer = health.server;
         if (deps.runWatches !== false) watcher.start();
-        return { port: healthPort };
+        return { port: health.port };
       }
       const server = (await app.start(host === undefined ? port : { port, host })) as Server;
       if (deps.runWatches !== false) watcher.start();

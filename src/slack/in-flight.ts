@@ -2,6 +2,8 @@
  * Work that outlives its HTTP request: listeners ack first and answer later, so a graceful stop must wait
  * for that work, not just for the server's open requests.
  */
+import { withDeadline } from '../deadline.js';
+
 export class InFlight {
   readonly #pending = new Set<Promise<unknown>>();
 
@@ -15,12 +17,7 @@ export class InFlight {
 
   /** Resolves when everything tracked has settled, or after `timeoutMs`; returns how many were left. */
   async drain(timeoutMs: number): Promise<number> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    await Promise.race([Promise.allSettled([...this.#pending]), deadline]);
-    clearTimeout(timer);
+    await withDeadline(Promise.allSettled([...this.#pending]), timeoutMs);
     return this.#pending.size;
   }
 }

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Job, TERMINAL_STATUSES } from '../cloudflare/schema.js';
 import type { Config } from '../config.js';
+import { withDeadline } from '../deadline.js';
 import { BotError, SlackPostError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Store, Watch } from '../store/types.js';
@@ -94,12 +95,7 @@ export class Watcher {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     this.#abort.abort(new Error('bulkjob is stopping'));
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, STOP_WAIT_MS);
-    });
-    await Promise.race([this.#running, deadline]);
-    clearTimeout(timer);
+    if (this.#running) await withDeadline(this.#running, STOP_WAIT_MS);
   }
 
   #kick(): void {
