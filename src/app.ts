@@ -124,8 +124,8 @@ export function createApp(deps: AppDeps): BulkjobApp {
     ...deps.watchTiming,
     // Watches may use the budget's background share; the interval stretches so they fit in it.
     backgroundBudget: {
-      limit: cloudflare.budget.stats().backgroundLimit,
-      windowMs: cloudflare.budget.stats().windowMs,
+      limit: cloudflare.budget.limits.backgroundLimit,
+      windowMs: cloudflare.budget.limits.windowMs,
     },
   });
   cards.attachWatcher(watcher);

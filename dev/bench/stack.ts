@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AppDeps, type BulkjobApp, createApp } from '../../src/app.js';
-import { Budget } from '../../src/cloudflare/budget.js';
+import { InProcessBudget } from '../../src/cloudflare/budget.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { openStore, type Store } from '../../src/store/store.js';
@@ -80,7 +80,11 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
             now: clock.now,
             sleep: clock.sleep,
             // The production budget (limit from the config, 5-minute window, 70% background share), on the clock.
-            budget: new Budget({ limit: config.cloudflare.budgetPer5Min, now: clock.now, setTimer: clock.setTimer }),
+            budget: new InProcessBudget({
+              limit: config.cloudflare.budgetPer5Min,
+              now: clock.now,
+              setTimer: clock.setTimer,
+            }),
           },
         }
       : {};

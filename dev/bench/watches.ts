@@ -121,8 +121,8 @@ export async function measureWatchLoad(config: WatchLoadConfig): Promise<WatchLo
       configuredIntervalSeconds,
       scheduledIntervalSeconds: scheduledMs / 1000,
       cloudflareLimitPer5Min: CLOUDFLARE_LIMIT_PER_5_MIN,
-      budgetPer5Min: budget.limit,
-      backgroundBudgetPer5Min: budget.backgroundLimit,
+      budgetPer5Min: budget.limits.limit,
+      backgroundBudgetPer5Min: budget.limits.backgroundLimit,
       naivePer5Min: (config.watches * WINDOW_MS) / (configuredIntervalSeconds * 1000),
       scheduledRefreshesPer5Min: (config.watches * WINDOW_MS) / scheduledMs,
       measuredPer5Min: inWindow.length / config.measureWindows,
@@ -197,7 +197,7 @@ async function startWatches(stack: BenchStack, clock: ScaledClock, jobs: string[
 /** A user's `/bulkjob <job>` in the middle of the load: served at once, ahead of any queued watch work. */
 async function probeUser(stack: BenchStack): Promise<WatchProbe> {
   const job = stack.cf.addJob({ total: 200, failureRate: 0.05 }).id;
-  const stats = stack.bot.services.cloudflare.budget.stats();
+  const stats = await stack.bot.services.cloudflare.budget.stats();
   const views = countCalls(stack.slack, 'response_url');
   try {
     const started = performance.now();

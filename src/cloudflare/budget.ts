@@ -46,6 +46,22 @@ interface Waiter {
   cleanup: () => void;
 }
 
+/**
+ * The seam every Cloudflare request goes through. Today's implementation is {@link InProcessBudget}, one
+ * process's memory; a budget shared by several replicas implements the same contract against a shared store.
+ */
+export interface RequestBudget {
+  /** The fixed shape of the budget: requests per window, the background share of it, the window. */
+  readonly limits: Readonly<{ limit: number; backgroundLimit: number; windowMs: number }>;
+  /**
+   * Resolves when a slot is granted: users before background; a user who would wait longer than the budget
+   * allows rejects with BudgetExhaustedError; both reject when `signal` aborts.
+   */
+  acquire(priority: Priority, signal?: AbortSignal): Promise<void>;
+  /** Where the current window stands (for logs, metrics and the benchmark). */
+  stats(): Promise<BudgetStats>;
+}
+
 const defaultSetTimer: SetTimer = (callback, ms) => {
   const timer = setTimeout(callback, ms);
   // A pending budget timer must not keep a stopping process alive.
@@ -53,11 +69,12 @@ const defaultSetTimer: SetTimer = (callback, ms) => {
   return () => clearTimeout(timer);
 };
 
-export class Budget {
+export class InProcessBudget implements RequestBudget {
   readonly limit: number;
   readonly windowMs: number;
   readonly backgroundLimit: number;
   readonly maxUserWaitMs: number;
+  readonly limits: RequestBudget['limits'];
 
   readonly #now: () => number;
   readonly #setTimer: SetTimer;
@@ -78,6 +95,7 @@ export class Budget {
     this.maxUserWaitMs = options.maxUserWaitMs ?? 5_000;
     this.#now = options.now ?? Date.now;
     this.#setTimer = options.setTimer ?? defaultSetTimer;
+    this.limits = Object.freeze({ limit: this.limit, backgroundLimit: this.backgroundLimit, windowMs: this.windowMs });
   }
 
   /**
@@ -121,7 +139,12 @@ export class Budget {
     });
   }
 
-  stats(): BudgetStats {
+  stats(): Promise<BudgetStats> {
+    return Promise.resolve(this.snapshot());
+  }
+
+  /** `stats()` without the promise: this budget lives in memory, so its figures are at hand. */
+  snapshot(): BudgetStats {
     this.#prune(this.#now());
     return {
       used: this.#used(),

@@ -7,7 +7,7 @@
  *   CloudflareSchemaError; an HTTP error → CloudflareApiError; no HTTP answer → CloudflareNetworkError.
  * - Transient faults (429 honouring `retry-after`, 5xx, resets, timeouts) are retried with exponential
  *   backoff and full jitter, bounded by `maxRetries` and `maxRetryTimeMs`. Other 4xx never are.
- * - Every attempt takes a slot from the shared {@link Budget} first.
+ * - Every attempt takes a slot from the shared {@link RequestBudget} first.
  * - Identical in-flight requests are coalesced into one upstream request, and job details are cached for
  *   `jobCacheMs` (`fresh: true` bypasses the cache, not the coalescing).
  * - Logs (debug): method, path, query parameter *names*, status, duration, attempt. Never a credential,
@@ -26,7 +26,7 @@ import {
   type RequestContext,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { Budget, type Priority } from './budget.js';
+import { InProcessBudget, type Priority, type RequestBudget } from './budget.js';
 import {
   type ApiMessage,
   FailureEnvelopeSchema,
@@ -55,7 +55,7 @@ export interface CloudflareClientOptions {
   auth: CloudflareAuth;
   logger?: Logger;
   /** The shared request budget. Default: a new one of `budgetPer5Min` requests per 5 minutes. */
-  budget?: Budget;
+  budget?: RequestBudget;
   budgetPer5Min?: number;
   /** Per attempt: connect, headers and body each (default 10 s). */
   timeoutMs?: number;
@@ -122,7 +122,7 @@ interface Inflight {
 type Schema<T> = z.ZodType<T>;
 
 export class CloudflareClient {
-  readonly budget: Budget;
+  readonly budget: RequestBudget;
 
   readonly #base: string;
   readonly #basePath: string;
@@ -162,7 +162,7 @@ export class CloudflareClient {
     this.#sleep = options.sleep ?? ((ms, signal) => sleepFor(ms, undefined, signal ? { signal } : {}));
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
-    this.budget = options.budget ?? new Budget(options.budgetPer5Min ? { limit: options.budgetPer5Min } : {});
+    this.budget = options.budget ?? new InProcessBudget(options.budgetPer5Min ? { limit: options.budgetPer5Min } : {});
     this.#ownsDispatcher = options.dispatcher === undefined;
     this.#dispatcher =
       options.dispatcher ??

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Budget, type BudgetOptions } from '../../src/cloudflare/budget.js';
+import { type BudgetOptions, InProcessBudget } from '../../src/cloudflare/budget.js';
 import { BudgetExhaustedError } from '../../src/errors.js';
 
 /** A fake clock with timers; `advance` runs due timers in time order and lets their promises settle. */
@@ -39,11 +39,11 @@ function fakeTime() {
 
 function makeBudget(options: BudgetOptions = {}) {
   const time = fakeTime();
-  const budget = new Budget({ now: time.now, setTimer: time.setTimer, ...options });
+  const budget = new InProcessBudget({ now: time.now, setTimer: time.setTimer, ...options });
   return { budget, time };
 }
 
-describe('Budget', () => {
+describe('InProcessBudget', () => {
   it('never grants more than the limit in any window, under a burst of 500 acquires', async () => {
     const windowMs = 300_000;
     const { budget, time } = makeBudget({ limit: 400, windowMs, maxUserWaitMs: Number.POSITIVE_INFINITY });
@@ -57,9 +57,9 @@ describe('Budget', () => {
     }
     await time.settle();
     // 400 users and 100 background requests: the window fills to exactly the limit, the rest queue.
-    expect(budget.stats().used).toBe(400);
+    expect(budget.snapshot().used).toBe(400);
     expect(grants).toHaveLength(400);
-    expect(budget.stats().queued.user + budget.stats().queued.background).toBe(100);
+    expect(budget.snapshot().queued.user + budget.snapshot().queued.background).toBe(100);
 
     for (let step = 0; step < 40 && grants.length < 500; step++) await time.advance(30_000);
     await Promise.all(all);
@@ -80,7 +80,7 @@ describe('Budget', () => {
     const user = budget.acquire('user').then(() => void order.push('user'));
     await time.settle();
     expect(order).toEqual([]);
-    expect(budget.stats().queued).toEqual({ user: 1, background: 1 });
+    expect(budget.snapshot().queued).toEqual({ user: 1, background: 1 });
     await time.advance(10_000);
     await Promise.all([user, background]);
     expect(order).toEqual(['user', 'background']);
@@ -96,7 +96,7 @@ describe('Budget', () => {
     // Users still get the remaining slots at once.
     await expect(budget.acquire('user')).resolves.toBeUndefined();
     await expect(budget.acquire('user')).resolves.toBeUndefined();
-    expect(budget.stats().used).toBe(9);
+    expect(budget.snapshot().used).toBe(9);
   });
 
   it('rejects a user at once with BudgetExhaustedError when the wait would exceed maxUserWaitMs', async () => {
@@ -107,7 +107,7 @@ describe('Budget', () => {
     const error = await budget.acquire('user').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BudgetExhaustedError);
     expect((error as BudgetExhaustedError).retryAfterSeconds).toBe(59);
-    expect(budget.stats().queued.user).toBe(0);
+    expect(budget.snapshot().queued.user).toBe(0);
 
     // Close to the end of the window the wait is short enough: the user waits and is served.
     await time.advance(55_000);
@@ -128,16 +128,16 @@ describe('Budget', () => {
     const controller = new AbortController();
     const waiting = budget.acquire('background', controller.signal);
     await time.settle();
-    expect(budget.stats().queued.background).toBe(1);
+    expect(budget.snapshot().queued.background).toBe(1);
     controller.abort(new Error('watch stopped'));
     await expect(waiting).rejects.toThrow('watch stopped');
-    expect(budget.stats().queued.background).toBe(0);
+    expect(budget.snapshot().queued.background).toBe(0);
   });
 
   it('reports no background delay while there is room', () => {
     const { budget } = makeBudget({ limit: 10 });
     expect(budget.nextBackgroundDelayMs()).toBe(0);
-    expect(budget.stats()).toEqual({
+    expect(budget.snapshot()).toEqual({
       used: 0,
       limit: 10,
       backgroundLimit: 7,

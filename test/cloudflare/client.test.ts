@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CloudflareSim, type SimFault } from '../../dev/sim/cloudflare.js';
-import { Budget } from '../../src/cloudflare/budget.js';
+import { InProcessBudget } from '../../src/cloudflare/budget.js';
 import { CloudflareClient, type CloudflareClientOptions } from '../../src/cloudflare/client.js';
 import {
   BudgetExhaustedError,
@@ -363,12 +363,12 @@ describe('coalescing and cache', () => {
 
 describe('budget and logs', () => {
   it('takes a budget slot for every attempt, retries included', async () => {
-    const budget = new Budget({ limit: 2, windowMs: 60_000, maxUserWaitMs: 0 });
+    const budget = new InProcessBudget({ limit: 2, windowMs: 60_000, maxUserWaitMs: 0 });
     const { client } = makeClient({ budget, maxRetries: 5 });
     const id = jobWith({ kind: 'server-error' });
     await expect(client.getJob(id)).rejects.toBeInstanceOf(BudgetExhaustedError);
     expect(upstream(id)).toBe(2);
-    expect(budget.stats().used).toBe(2);
+    expect(budget.snapshot().used).toBe(2);
   });
 
   it('logs method, path, status and attempt at debug, never the token or query values', async () => {
@@ -401,7 +401,7 @@ describe('priorities and bounds', () => {
   it('a user joining a watch request lifts its retries to user priority', async () => {
     // Background may use 10% of 10 slots: one. The watch's first attempt takes it and fails with a 503;
     // its retry would wait for the window as background, but a user joins it during the backoff.
-    const budget = new Budget({ limit: 10, windowMs: 60_000, backgroundShare: 0.1, maxUserWaitMs: 50 });
+    const budget = new InProcessBudget({ limit: 10, windowMs: 60_000, backgroundShare: 0.1, maxUserWaitMs: 50 });
     let endBackoff!: () => void;
     const backoff = new Promise<void>((resolve) => {
       endBackoff = resolve;
