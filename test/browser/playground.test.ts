@@ -1,17 +1,20 @@
 /**
  * The playground in a real browser, on the full demo stack (`runDemo`: the real bot, both simulators), so
- * this exercises exactly what `npm run demo` users get. Needs Debian's Chromium at /usr/bin/chromium (CI
- * installs it); set BULKJOB_SKIP_BROWSER=1 to skip. With BULKJOB_DOCS_SCREENSHOT=1 it also writes
- * docs/playground.png.
+ * this exercises exactly what `npm run demo` users get. The browser comes from `findChromium`
+ * (test/helpers/chromium.ts: CHROMIUM_PATH, else /usr/bin/chromium, else the one @sparticuz/chromium ships);
+ * where there is none it skips, saying so, except under CI. Set BULKJOB_SKIP_BROWSER=1 to skip anyway.
+ * With BULKJOB_DOCS_SCREENSHOT=1 it also writes docs/playground.png.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DemoHandle, runDemo } from '../../src/demo.js';
+import { type DemoHandle, runDemo } from '../../dev/demo.js';
 import { createLogger } from '../../src/logger.js';
+import { findChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SKIP = process.env.BULKJOB_SKIP_BROWSER === '1';
+const FOUND = process.env.BULKJOB_SKIP_BROWSER === '1' ? undefined : await findChromium();
+if (FOUND && 'skip' in FOUND) console.warn(FOUND.skip);
+const SKIP = !FOUND || 'skip' in FOUND;
 const ARTIFACTS = new URL('../../artifacts/', import.meta.url);
 const DOCS = new URL('../../docs/', import.meta.url);
 /** The live job's whole run: long enough to be seen running, short enough for a test. */
@@ -21,25 +24,8 @@ const LIVE_JOB_MS = 15_000;
 const STEP_MS = 10_000;
 
 async function launch(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: the browser tests drive Debian's Chromium. ` +
-        'Install it (apt-get install chromium), or set BULKJOB_SKIP_BROWSER=1 to skip these tests.',
-    );
-  }
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  if (!FOUND || 'skip' in FOUND) throw new Error('no Chromium: the suite should have been skipped');
+  return chromium.launch({ executablePath: FOUND.executablePath, args: FOUND.args });
 }
 
 async function send(page: Page, line: string): Promise<void> {
