@@ -175,7 +175,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
       const [, left] = await Promise.all([watcher.stop(), inFlight.drain(STOP_DRAIN_MS)]);
       if (left > 0) logger.warn({ left }, 'stopped with work still in flight');
       await withDeadline(cloudflare.close(), 1_000).catch(() => {});
-      store.close();
+      await store.close();
     },
   };
 }

@@ -110,7 +110,7 @@ export async function measureWatchLoad(config: WatchLoadConfig): Promise<WatchLo
     } finally {
       edits.stop();
     }
-    const scheduledMs = stack.bot.watcher.intervalMs();
+    const scheduledMs = await stack.bot.watcher.intervalMs();
     const inWindow = stack.cf.requests.filter((r) => r.at >= from && r.at < to && watched.has(r.jobId ?? ''));
     const budget = stack.bot.services.cloudflare.budget;
     const configuredIntervalSeconds = stack.config.watch.intervalSeconds;
@@ -186,9 +186,9 @@ async function startWatches(stack: BenchStack, clock: ScaledClock, jobs: string[
     if (result.status !== 200) throw new Error(`the app answered a watch command with HTTP ${result.status}`);
   }
   const deadline = performance.now() + 30_000;
-  while (stack.store.countActiveWatches() < jobs.length) {
+  while ((await stack.store.countActiveWatches()) < jobs.length) {
     if (performance.now() > deadline) {
-      throw new Error(`only ${stack.store.countActiveWatches()} of ${jobs.length} watches started`);
+      throw new Error(`only ${await stack.store.countActiveWatches()} of ${jobs.length} watches started`);
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

@@ -459,26 +459,37 @@ export class SlackSim {
    * Resolves with the predicate's first truthy result, re-checking after every change and call (and on a
    * short poll, for predicates that look elsewhere). Rejects after `timeoutMs`.
    */
-  waitFor<T>(predicate: (sim: SlackSim) => T | undefined | null | false, options: WaitForOptions = {}): Promise<T> {
+  waitFor<T>(
+    predicate: (sim: SlackSim) => T | undefined | null | false | Promise<T | undefined | null | false>,
+    options: WaitForOptions = {},
+  ): Promise<T> {
     const timeoutMs = options.timeoutMs ?? 5000;
     return new Promise<T>((resolve, reject) => {
+      let settled = false;
       const cleanup = (): void => {
+        settled = true;
         clearTimeout(timer);
         clearInterval(poll);
         this.events.off('change', check);
         this.events.off('call', check);
       };
       const check = (): void => {
-        try {
-          const result = predicate(this);
-          if (result) {
-            cleanup();
-            resolve(result);
-          }
-        } catch (error) {
-          cleanup();
-          reject(error);
-        }
+        // Async predicates (a store read) may resolve after another check already settled the wait.
+        Promise.resolve()
+          .then(() => predicate(this))
+          .then(
+            (result) => {
+              if (result && !settled) {
+                cleanup();
+                resolve(result);
+              }
+            },
+            (error: unknown) => {
+              if (settled) return;
+              cleanup();
+              reject(error);
+            },
+          );
       };
       const timer = setTimeout(() => {
         cleanup();

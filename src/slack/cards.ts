@@ -30,7 +30,7 @@ export interface CardServiceDeps {
 export interface WatchWaker {
   wake(): void;
   /** Effective interval for a new watch, slowed down when the Cloudflare budget is short. */
-  intervalMs(): number;
+  intervalMs(): Promise<number>;
 }
 
 export interface CardTarget {
@@ -124,20 +124,20 @@ export class CardService {
     const sharedAt = now();
     const draft = { sharedBy: target.userId, sharedAt, cancelledBy: null } as const;
     const ts = await this.#post(target.channelId, this.#render(job, failures, draft, watch));
-    const card = store.saveCard({
+    const card = await store.saveCard({
       channel: target.channelId,
       ts,
       jobId: job.job_id,
       sharedBy: target.userId,
       sharedAt,
     });
-    store.markCardRendered(card.id, hashCardState(job, failures, watch, card), job.status, sharedAt);
+    await store.markCardRendered(card.id, hashCardState(job, failures, watch, card), job.status, sharedAt);
     return card;
   }
 
   /** Refresh on a card: read the job afresh and edit the card in place. */
   async refresh(target: CardTarget & { ts: string }): Promise<void> {
-    const card = this.#adopt(target);
+    const card = await this.#adopt(target);
     await this.update(card, { priority: 'user', fresh: true }, { force: true });
   }
 
@@ -152,12 +152,12 @@ export class CardService {
     // One edit of a card at a time, and the card and its watch read inside the lock: an edit that started
     // earlier (a Refresh click) can never land after a newer one (the watch's final edit, a Stop).
     return this.#cardLock.run(String(card.id), async () => {
-      const current = store.findCardById(card.id) ?? card;
-      const watch = this.#latestWatch(current);
+      const current = (await store.findCardById(card.id)) ?? card;
+      const watch = await this.#latestWatch(current);
       const hash = hashCardState(job, failures, watch, current);
       if (!options.force && hash === current.lastRenderHash) return job;
       await this.#edit(current, this.#render(job, failures, current, watch));
-      store.markCardRendered(current.id, hash, job.status, now());
+      await store.markCardRendered(current.id, hash, job.status, now());
       return job;
     });
   }
@@ -175,10 +175,11 @@ export class CardService {
 
   async #watch(target: CardTarget): Promise<CardOutcome> {
     const { store, config, now } = this.#deps;
-    const clicked = target.ts ? this.#adopt({ ...target, ts: target.ts }) : undefined;
+    const clicked = target.ts ? await this.#adopt({ ...target, ts: target.ts }) : undefined;
     // A card that can no longer be edited is not adopted: the watch gets a new card.
-    const existing = clicked && !clicked.lostAt ? clicked : store.findActiveCardForJob(target.channelId, target.jobId);
-    if (existing && store.findActiveWatch(existing.id)) {
+    const existing =
+      clicked && !clicked.lostAt ? clicked : await store.findActiveCardForJob(target.channelId, target.jobId);
+    if (existing && (await store.findActiveWatch(existing.id))) {
       return { note: 'This job is already being watched in this channel; its card updates by itself.' };
     }
     const job = await this.#deps.cloudflare.getJob(target.jobId, { priority: 'user', fresh: true });
@@ -187,7 +188,7 @@ export class CardService {
       else await this.#share(target, undefined, job);
       return { note: `This job has already ended (${job.status}); the card shows its final state.` };
     }
-    const intervalMs = this.#watcher?.intervalMs() ?? config.watch.intervalSeconds * 1000;
+    const intervalMs = (await this.#watcher?.intervalMs()) ?? config.watch.intervalSeconds * 1000;
     const watchView: CardWatch = {
       state: 'active',
       startedBy: target.userId,
@@ -197,7 +198,7 @@ export class CardService {
     const card = existing ?? (await this.#share(target, watchView, job));
     const startedAt = now();
     try {
-      store.startWatch({
+      await store.startWatch({
         cardId: card.id,
         startedBy: target.userId,
         intervalMs,
@@ -216,8 +217,8 @@ export class CardService {
 
   /** Stop watching: end the card's watch and say on the card who stopped it. */
   async stopWatch(target: CardTarget & { ts: string }): Promise<CardOutcome> {
-    const card = this.#adopt(target);
-    const stopped = this.#deps.store.stopWatch(card.id, target.userId, this.#deps.now());
+    const card = await this.#adopt(target);
+    const stopped = await this.#deps.store.stopWatch(card.id, target.userId, this.#deps.now());
     if (!stopped) return { note: 'This card is not being watched.' };
     await this.update(card, { priority: 'user' }, { force: true });
     return {};
@@ -229,10 +230,10 @@ export class CardService {
     const job = await cloudflare.cancelJob(target.jobId, { priority: 'user' });
     logger.info({ job: target.jobId, user: target.userId }, 'job cancelled from Slack');
     const card = target.ts
-      ? this.#adopt({ ...target, ts: target.ts })
-      : store.findActiveCardForJob(target.channelId, target.jobId);
+      ? await this.#adopt({ ...target, ts: target.ts })
+      : await store.findActiveCardForJob(target.channelId, target.jobId);
     if (card) {
-      store.markCardCancelled(card.id, target.userId, now());
+      await store.markCardCancelled(card.id, target.userId, now());
       await this.update(card, { priority: 'user', fresh: true }, { force: true });
     }
     return job;
@@ -257,25 +258,26 @@ export class CardService {
     try {
       return await this.#post(card.channel, message, card.ts);
     } catch (error) {
-      this.#noteLostCard(card, error);
+      await this.#noteLostCard(card, error);
       throw error;
     }
   }
 
-  #latestWatch(card: Card): CardWatch | undefined {
+  async #latestWatch(card: Card): Promise<CardWatch | undefined> {
     const { store, config } = this.#deps;
-    return toCardWatch(store.findActiveWatch(card.id) ?? store.findLatestWatch(card.id), config.watch.intervalSeconds);
+    const watch = (await store.findActiveWatch(card.id)) ?? (await store.findLatestWatch(card.id));
+    return toCardWatch(watch, config.watch.intervalSeconds);
   }
 
   /** The stored card for a clicked message; a card the store does not know (e.g. data dir wiped) is adopted. */
-  #adopt(target: CardTarget & { ts: string }): Card {
+  async #adopt(target: CardTarget & { ts: string }): Promise<Card> {
     const { store, now } = this.#deps;
-    const card = store.findCard(target.channelId, target.ts);
+    const card = await store.findCard(target.channelId, target.ts);
     if (card) {
       if (card.jobId !== target.jobId) throw new InputError('That button does not match its card. Refresh the card.');
       return card;
     }
-    return store.saveCard({
+    return await store.saveCard({
       channel: target.channelId,
       ts: target.ts,
       jobId: target.jobId,
@@ -340,16 +342,16 @@ export class CardService {
         blocks: message.blocks as never,
       });
     } catch (error) {
-      this.#noteLostCard(card, error);
+      await this.#noteLostCard(card, error);
       throw toSlackPostError(error);
     }
   }
 
   /** Slack says the card is gone or out of reach: mark it lost (which ends its watch). */
-  #noteLostCard(card: Card, error: unknown): void {
+  async #noteLostCard(card: Card, error: unknown): Promise<void> {
     const slackError = error instanceof SlackPostError ? error.slackError : slackErrorOf(error);
     if (!slackError || !LOST_CARD_ERRORS.has(slackError)) return;
-    this.#deps.store.markCardLost(card.id, this.#deps.now());
+    await this.#deps.store.markCardLost(card.id, this.#deps.now());
     this.#deps.logger.info({ card: card.id, channel: card.channel, slackError }, 'card can no longer be edited');
   }
 }

@@ -67,18 +67,23 @@ export class Watcher {
   }
 
   /** The configured interval, stretched so that all active watches together stay within their budget share. */
-  intervalMs(): number {
-    const base = this.#deps.intervalMs ?? this.#deps.config.watch.intervalSeconds * 1000;
+  async intervalMs(): Promise<number> {
+    const base = this.#baseIntervalMs();
     const budget = this.#deps.backgroundBudget;
     if (!budget) return base;
-    const active = Math.max(1, this.#deps.store.countActiveWatches());
+    const active = Math.max(1, await this.#deps.store.countActiveWatches());
     const needed = Math.ceil((active * REQUESTS_PER_REFRESH * budget.windowMs) / budget.limit);
     return Math.max(base, needed);
   }
 
+  /** The configured interval, before any stretching. */
+  #baseIntervalMs(): number {
+    return this.#deps.intervalMs ?? this.#deps.config.watch.intervalSeconds * 1000;
+  }
+
   start(): void {
     if (this.#timer || this.#stopped) return;
-    const tickMs = this.#deps.tickMs ?? Math.min(1000, this.intervalMs());
+    const tickMs = this.#deps.tickMs ?? Math.min(1000, this.#baseIntervalMs());
     this.#timer = setInterval(() => this.#kick(), tickMs);
     this.#timer.unref();
     this.#kick();
@@ -121,11 +126,12 @@ export class Watcher {
    */
   async tick(): Promise<void> {
     const { store, now } = this.#deps;
-    this.#recoverStuckNotices();
+    await this.#recoverStuckNotices();
     for (let batch = 0; batch < MAX_BATCHES_PER_TICK && !this.#stopped; batch++) {
-      const due = store.listDueWatches(now(), CONCURRENCY);
+      const due = await store.listDueWatches(now(), CONCURRENCY);
       const leaseMs = this.#deps.leaseMs ?? LEASE_MS;
-      const claimed = due.filter((w) => store.claimWatch(w.id, this.#owner, leaseMs, now()));
+      const won = await Promise.all(due.map((w) => store.claimWatch(w.id, this.#owner, leaseMs, now())));
+      const claimed = due.filter((_, at) => won[at]);
       if (claimed.length === 0) return;
       // allSettled: one refresh's failure must not leave the others running unattended.
       await Promise.allSettled(claimed.map((w) => this.#refresh(w)));
@@ -134,9 +140,9 @@ export class Watcher {
 
   async #refresh(watch: Watch): Promise<void> {
     const { store, cards, logger, now } = this.#deps;
-    const card = store.findCardById(watch.cardId);
+    const card = await store.findCardById(watch.cardId);
     if (!card || card.lostAt) {
-      store.finishWatch(watch.id, 'lost', now());
+      await store.finishWatch(watch.id, 'lost', now());
       return;
     }
     const log = logger.child({ watch: watch.id, card: card.id, job: card.jobId, channel: card.channel });
@@ -144,7 +150,7 @@ export class Watcher {
     try {
       assertAllowed(this.#deps.config.access, { userId: watch.startedBy, channelId: card.channel });
     } catch {
-      store.finishWatch(watch.id, 'stopped', now());
+      await store.finishWatch(watch.id, 'stopped', now());
       log.info('watch ended: its channel or its watcher is no longer allowed');
       return;
     }
@@ -156,17 +162,17 @@ export class Watcher {
         const reason = TERMINAL_STATUSES.has(job.status) ? 'terminal' : 'expired';
         // The notice first (only an active watch posts one), then the end, then one edit showing it.
         await this.#notifyOnce(watch, job, reason, log);
-        store.finishWatch(watch.id, reason === 'terminal' ? 'finished' : 'expired', now());
+        await store.finishWatch(watch.id, reason === 'terminal' ? 'finished' : 'expired', now());
         await cards.update(card, opts).catch((err: unknown) => log.warn({ err }, 'final card edit failed'));
         log.info({ status: job.status, reason }, 'watch ended');
         return;
       }
       await cards.update(card, opts);
-      store.clearWatchError(watch.id);
-      store.scheduleNext(watch.id, this.#owner, new Date(now().getTime() + this.intervalMs()));
+      await store.clearWatchError(watch.id);
+      await store.scheduleNext(watch.id, this.#owner, new Date(now().getTime() + (await this.intervalMs())));
     } catch (error) {
       try {
-        this.#handleFailure(watch, error, expired, log);
+        await this.#handleFailure(watch, error, expired, log);
       } catch (storeError) {
         // The store itself failed (busy, closed at shutdown): the lease expires and the watch runs again.
         log.error({ err: storeError }, 'could not record a failed watch refresh');
@@ -174,34 +180,34 @@ export class Watcher {
     }
   }
 
-  #handleFailure(watch: Watch, error: unknown, expired: boolean, log: Logger): void {
+  async #handleFailure(watch: Watch, error: unknown, expired: boolean, log: Logger): Promise<void> {
     const { store, now } = this.#deps;
     if (this.#abort.signal.aborted) {
-      store.releaseWatch(watch.id, this.#owner);
+      await store.releaseWatch(watch.id, this.#owner);
       return;
     }
     const slackError = error instanceof SlackPostError ? error.slackError : slackErrorOf(error);
-    if (slackError && store.findCardById(watch.cardId)?.lostAt) {
+    if (slackError && (await store.findCardById(watch.cardId))?.lostAt) {
       // The card was deleted, or the bot lost the channel: nobody can see updates any more.
-      store.finishWatch(watch.id, 'lost', now());
+      await store.finishWatch(watch.id, 'lost', now());
       log.info({ slackError }, 'watch ended: card can no longer be edited');
       return;
     }
     if (expired) {
       // Past its maximum time and still failing: end it rather than retry for ever.
-      store.finishWatch(watch.id, 'expired', now());
+      await store.finishWatch(watch.id, 'expired', now());
       log.warn({ err: error }, 'watch expired while its refreshes were failing');
       return;
     }
-    const failures = store.recordWatchError(watch.id, error instanceof Error ? error.message : String(error));
+    const failures = await store.recordWatchError(watch.id, error instanceof Error ? error.message : String(error));
     const retryAfterSeconds =
       slackError === 'ratelimited'
         ? slackRetryAfter((error as { cause?: unknown }).cause ?? error)
         : (error as { retryAfterSeconds?: number }).retryAfterSeconds;
-    const backoff = Math.min(MAX_BACKOFF_MS, this.intervalMs() * 2 ** Math.min(failures, 6));
+    const backoff = Math.min(MAX_BACKOFF_MS, (await this.intervalMs()) * 2 ** Math.min(failures, 6));
     const asked = Math.min(MAX_BACKOFF_MS, Math.max(0, Number(retryAfterSeconds) || 0) * 1000);
     const delay = Math.max(backoff, asked);
-    store.scheduleNext(watch.id, this.#owner, new Date(now().getTime() + delay));
+    await store.scheduleNext(watch.id, this.#owner, new Date(now().getTime() + delay));
     log.warn(
       { err: error, code: error instanceof BotError ? error.code : undefined, failures, delayMs: delay },
       'watch refresh failed',
@@ -215,30 +221,30 @@ export class Watcher {
    */
   async #notifyOnce(watch: Watch, job: Job, reason: 'terminal' | 'expired', log: Logger): Promise<void> {
     const { store, cards } = this.#deps;
-    if (store.findWatch(watch.id)?.noticeState !== 'none') return;
-    const card = store.findCardById(watch.cardId)!;
+    if ((await store.findWatch(watch.id))?.noticeState !== 'none') return;
+    const card = (await store.findCardById(watch.cardId))!;
     const message = await cards.buildNotice(watch, job, reason);
-    if (!store.beginNotice(watch.id, this.#deps.now())) return;
+    if (!(await store.beginNotice(watch.id, this.#deps.now()))) return;
     try {
       const ts = await cards.postInThread(card, message);
-      store.completeNotice(watch.id, ts);
+      await store.completeNotice(watch.id, ts);
       log.info({ noticeTs: ts }, 'completion notice posted');
     } catch (error) {
       // Slack answered ok:false: nothing was posted, so the next refresh may try again. Any other failure
       // (a timeout, a reset) may have posted it: the notice stays `posting` and is settled as posted later.
-      if (error instanceof SlackPostError) store.abandonNotice(watch.id);
+      if (error instanceof SlackPostError) await store.abandonNotice(watch.id);
       throw error;
     }
   }
 
-  #recoverStuckNotices(): void {
+  async #recoverStuckNotices(): Promise<void> {
     const { store, now, logger } = this.#deps;
     const olderThan = new Date(now().getTime() - STUCK_NOTICE_MS);
-    for (const watch of store.listStuckNotices(olderThan)) {
-      if (!store.reclaimNotice(watch.id, olderThan, now())) continue;
+    for (const watch of await store.listStuckNotices(olderThan)) {
+      if (!(await store.reclaimNotice(watch.id, olderThan, now()))) continue;
       // We cannot read the thread without history scopes; whether the post landed is unknown, and a
       // duplicate in an incident channel is worse than a missing one, so settle it as posted.
-      store.completeNotice(watch.id, '');
+      await store.completeNotice(watch.id, '');
       logger.warn({ watch: watch.id }, 'completion notice interrupted by a crash; not posting again');
     }
   }

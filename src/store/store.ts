@@ -250,36 +250,34 @@ class SqliteStore implements Store {
     this.#sql = prepareStatements(db);
   }
 
-  saveCard(input: SaveCardInput): Card {
+  async saveCard(input: SaveCardInput): Promise<Card> {
     const params = { ...input, sharedAt: input.sharedAt.getTime() };
     this.#sql.insertCard.run(params);
-    return this.findCard(input.channel, input.ts)!;
+    return this.#cardAt(input.channel, input.ts)!;
   }
 
-  findCard(channel: string, ts: string): Card | undefined {
-    const row = this.#sql.cardByMessage.get({ channel, ts });
-    return row && toCard(row);
+  async findCard(channel: string, ts: string): Promise<Card | undefined> {
+    return this.#cardAt(channel, ts);
   }
 
-  findCardById(cardId: number): Card | undefined {
-    const row = this.#sql.cardById.get({ id: cardId });
-    return row && toCard(row);
+  async findCardById(cardId: number): Promise<Card | undefined> {
+    return this.#cardById(cardId);
   }
 
-  findActiveCardForJob(channel: string, jobId: string): Card | undefined {
+  async findActiveCardForJob(channel: string, jobId: string): Promise<Card | undefined> {
     const row = this.#sql.cardToAdopt.get({ channel, jobId });
     return row && toCard(row);
   }
 
-  markCardRendered(cardId: number, renderHash: string, jobStatus: string, at = this.#now()): boolean {
+  async markCardRendered(cardId: number, renderHash: string, jobStatus: string, at = this.#now()): Promise<boolean> {
     return this.#changed(this.#sql.markRendered.run({ id: cardId, hash: renderHash, status: jobStatus, at: +at }));
   }
 
-  markCardCancelled(cardId: number, userId: string, at = this.#now()): boolean {
+  async markCardCancelled(cardId: number, userId: string, at = this.#now()): Promise<boolean> {
     return this.#changed(this.#sql.markCancelled.run({ id: cardId, userId, at: +at }));
   }
 
-  markCardLost(cardId: number, at = this.#now()): boolean {
+  async markCardLost(cardId: number, at = this.#now()): Promise<boolean> {
     return this.#db.transaction(() => {
       const changed = this.#changed(this.#sql.markLost.run({ id: cardId, at: +at }));
       this.#sql.endWatchesOfCard.run({ cardId, state: 'lost', at: +at });
@@ -287,15 +285,15 @@ class SqliteStore implements Store {
     })();
   }
 
-  startWatch(input: StartWatchInput): Watch {
+  async startWatch(input: StartWatchInput): Promise<Watch> {
     const now = input.now ?? this.#now();
     // IMMEDIATE: the check and the insert happen under one write lock, so two instances cannot both insert.
     return this.#db
       .transaction(() => {
-        const card = this.findCardById(input.cardId);
+        const card = this.#cardById(input.cardId);
         if (!card) throw new StoreError('store_card_not_found', `No card with id ${input.cardId}`);
         if (card.lostAt) throw new StoreError('store_card_lost', `Card ${card.id} can no longer be edited`);
-        const active = this.findActiveWatch(input.cardId);
+        const active = this.#activeWatch(input.cardId);
         if (active) return active;
         const row = this.#sql.insertWatch.get({
           cardId: input.cardId,
@@ -310,90 +308,89 @@ class SqliteStore implements Store {
       .immediate();
   }
 
-  stopWatch(cardId: number, userId: string, at = this.#now()): Watch | undefined {
+  async stopWatch(cardId: number, userId: string, at = this.#now()): Promise<Watch | undefined> {
     const row = this.#sql.stopWatch.get({ cardId, userId, state: 'stopped', at: +at });
     return row && toWatch(row);
   }
 
-  findWatch(watchId: number): Watch | undefined {
+  async findWatch(watchId: number): Promise<Watch | undefined> {
     const row = this.#sql.watchById.get({ id: watchId });
     return row && toWatch(row);
   }
 
-  findActiveWatch(cardId: number): Watch | undefined {
-    const row = this.#sql.activeWatchOfCard.get({ cardId });
-    return row && toWatch(row);
+  async findActiveWatch(cardId: number): Promise<Watch | undefined> {
+    return this.#activeWatch(cardId);
   }
 
-  findLatestWatch(cardId: number): Watch | undefined {
+  async findLatestWatch(cardId: number): Promise<Watch | undefined> {
     const row = this.#sql.latestWatchOfCard.get({ cardId });
     return row && toWatch(row);
   }
 
-  listDueWatches(now: Date, limit: number): Watch[] {
+  async listDueWatches(now: Date, limit: number): Promise<Watch[]> {
     return this.#sql.dueWatches.all({ now: +now, limit }).map(toWatch);
   }
 
-  listActiveWatches(): Watch[] {
+  async listActiveWatches(): Promise<Watch[]> {
     return this.#sql.activeWatches.all({}).map(toWatch);
   }
 
-  countActiveWatches(): number {
+  async countActiveWatches(): Promise<number> {
     return this.#sql.countActive.get()?.n ?? 0;
   }
 
-  claimWatch(watchId: number, owner: string, leaseMs: number, now = this.#now()): boolean {
+  async claimWatch(watchId: number, owner: string, leaseMs: number, now = this.#now()): Promise<boolean> {
     return this.#changed(this.#sql.claim.run({ id: watchId, owner, now: +now, until: +now + leaseMs }));
   }
 
-  renewLease(watchId: number, owner: string, leaseMs: number, now = this.#now()): boolean {
+  async renewLease(watchId: number, owner: string, leaseMs: number, now = this.#now()): Promise<boolean> {
     return this.#changed(this.#sql.renew.run({ id: watchId, owner, until: +now + leaseMs }));
   }
 
-  scheduleNext(watchId: number, owner: string, nextRunAt: Date): boolean {
+  async scheduleNext(watchId: number, owner: string, nextRunAt: Date): Promise<boolean> {
     return this.#changed(this.#sql.scheduleNext.run({ id: watchId, owner, nextRunAt: +nextRunAt }));
   }
 
-  releaseWatch(watchId: number, owner: string): boolean {
+  async releaseWatch(watchId: number, owner: string): Promise<boolean> {
     return this.#changed(this.#sql.release.run({ id: watchId, owner }));
   }
 
-  finishWatch(watchId: number, state: EndedWatchState, at = this.#now()): boolean {
+  async finishWatch(watchId: number, state: EndedWatchState, at = this.#now()): Promise<boolean> {
     if (!ENDED_STATES.has(state)) throw new TypeError(`finishWatch: '${state}' is not an ended watch state`);
     return this.#changed(this.#sql.finish.run({ id: watchId, state, at: +at }));
   }
 
-  recordWatchError(watchId: number, message: string): number {
+  async recordWatchError(watchId: number, message: string): Promise<number> {
     // The store is not a log, but the same rule holds: no tokens or recipient addresses at rest.
     const clean = scrub(message).slice(0, MAX_ERROR_LENGTH);
     return this.#sql.recordError.get({ id: watchId, message: clean })?.failure_count ?? 0;
   }
 
-  clearWatchError(watchId: number): void {
+  async clearWatchError(watchId: number): Promise<void> {
     this.#sql.clearError.run({ id: watchId });
   }
 
-  beginNotice(watchId: number, at = this.#now()): boolean {
+  async beginNotice(watchId: number, at = this.#now()): Promise<boolean> {
     return this.#changed(this.#sql.beginNotice.run({ id: watchId, at: +at }));
   }
 
-  completeNotice(watchId: number, noticeTs: string): boolean {
+  async completeNotice(watchId: number, noticeTs: string): Promise<boolean> {
     return this.#changed(this.#sql.completeNotice.run({ id: watchId, noticeTs }));
   }
 
-  abandonNotice(watchId: number): boolean {
+  async abandonNotice(watchId: number): Promise<boolean> {
     return this.#changed(this.#sql.abandonNotice.run({ id: watchId }));
   }
 
-  listStuckNotices(olderThan: Date): Watch[] {
+  async listStuckNotices(olderThan: Date): Promise<Watch[]> {
     return this.#sql.stuckNotices.all({ olderThan: +olderThan }).map(toWatch);
   }
 
-  reclaimNotice(watchId: number, olderThan: Date, now = this.#now()): boolean {
+  async reclaimNotice(watchId: number, olderThan: Date, now = this.#now()): Promise<boolean> {
     return this.#changed(this.#sql.reclaimNotice.run({ id: watchId, olderThan: +olderThan, now: +now }));
   }
 
-  describe(): StoreDescription {
+  async describe(): Promise<StoreDescription> {
     return {
       path: this.#db.name,
       schemaVersion: readSchemaVersion(this.#db),
@@ -403,7 +400,7 @@ class SqliteStore implements Store {
     };
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (!this.#db.open) return;
     try {
       // Fold the WAL back into the main file so a copy of bulkjob.sqlite alone is complete.
@@ -411,6 +408,22 @@ class SqliteStore implements Store {
     } finally {
       this.#db.close();
     }
+  }
+
+  // Synchronous reads, for use inside a transaction (better-sqlite3 transactions cannot await).
+  #cardAt(channel: string, ts: string): Card | undefined {
+    const row = this.#sql.cardByMessage.get({ channel, ts });
+    return row && toCard(row);
+  }
+
+  #cardById(cardId: number): Card | undefined {
+    const row = this.#sql.cardById.get({ id: cardId });
+    return row && toCard(row);
+  }
+
+  #activeWatch(cardId: number): Watch | undefined {
+    const row = this.#sql.activeWatchOfCard.get({ cardId });
+    return row && toWatch(row);
   }
 
   #changed(result: Database.RunResult): boolean {

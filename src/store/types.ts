@@ -90,7 +90,8 @@ export interface StoreDescription {
 }
 
 /**
- * The embedded store. Every method is synchronous and each one is atomic: methods that return `boolean`
+ * The store's contract, as async ports, so any database can implement it (the SQLite one answers at once).
+ * Each method is atomic: methods that return `boolean`
  * are compare-and-set transitions that return `false` when the row was not in the expected state (someone
  * else won, or it already happened), so several app instances can share one database file.
  *
@@ -114,59 +115,65 @@ export interface StoreDescription {
  *   thatTs)`; not found → post it, then `completeNotice`. `olderThan` must exceed the longest a post can
  *   take, so a live poster is never raced.
  */
-export interface Store {
-  // Cards
+export interface Store extends CardStore, WatchStore, NoticeStore {
+  describe(): Promise<StoreDescription>;
+  /** Checkpoints and closes; calling it again does nothing. */
+  close(): Promise<void>;
+}
+
+/** Status cards: what was posted where, what it shows, whether it can still be edited. */
+export interface CardStore {
   /** Records a card; saving the same `channel` + `ts` again returns the existing card unchanged. */
-  saveCard(input: SaveCardInput): Card;
-  findCard(channel: string, ts: string): Card | undefined;
-  findCardById(cardId: number): Card | undefined;
+  saveCard(input: SaveCardInput): Promise<Card>;
+  findCard(channel: string, ts: string): Promise<Card | undefined>;
+  findCardById(cardId: number): Promise<Card | undefined>;
   /**
    * The card to adopt instead of posting a duplicate: the newest card for the job in the channel that is
    * not lost, preferring one with an active watch.
    */
-  findActiveCardForJob(channel: string, jobId: string): Card | undefined;
+  findActiveCardForJob(channel: string, jobId: string): Promise<Card | undefined>;
   /** Records what the card now shows; a successful edit also clears `lostAt`. */
-  markCardRendered(cardId: number, renderHash: string, jobStatus: string, at?: Date): boolean;
-  markCardCancelled(cardId: number, userId: string, at?: Date): boolean;
+  markCardRendered(cardId: number, renderHash: string, jobStatus: string, at?: Date): Promise<boolean>;
+  markCardCancelled(cardId: number, userId: string, at?: Date): Promise<boolean>;
   /** The message is gone or cannot be edited: the card is never adopted again and its active watch ends as `lost`. */
-  markCardLost(cardId: number, at?: Date): boolean;
+  markCardLost(cardId: number, at?: Date): Promise<boolean>;
+}
 
-  // Watches
+/** Watches and their leases: which card is kept current, when it is due, which instance runs it. */
+export interface WatchStore {
   /** Starts watching a card; an active watch on the card is returned as is. Throws `StoreError` for a missing or lost card. */
-  startWatch(input: StartWatchInput): Watch;
+  startWatch(input: StartWatchInput): Promise<Watch>;
   /** Ends the card's active watch as `stopped`; `undefined` when there was none. */
-  stopWatch(cardId: number, userId: string, at?: Date): Watch | undefined;
-  findWatch(watchId: number): Watch | undefined;
-  findActiveWatch(cardId: number): Watch | undefined;
+  stopWatch(cardId: number, userId: string, at?: Date): Promise<Watch | undefined>;
+  findWatch(watchId: number): Promise<Watch | undefined>;
+  findActiveWatch(cardId: number): Promise<Watch | undefined>;
   /** The card's most recent watch in any state (to show how the last watch ended). */
-  findLatestWatch(cardId: number): Watch | undefined;
+  findLatestWatch(cardId: number): Promise<Watch | undefined>;
   /** Active watches whose `nextRunAt` ≤ `now` and whose lease is free or expired, soonest first. */
-  listDueWatches(now: Date, limit: number): Watch[];
-  listActiveWatches(): Watch[];
-  countActiveWatches(): number;
+  listDueWatches(now: Date, limit: number): Promise<Watch[]>;
+  listActiveWatches(): Promise<Watch[]>;
+  countActiveWatches(): Promise<number>;
   /** Takes the lease if the watch is active, due and unleased (or its lease expired). Only one caller wins. */
-  claimWatch(watchId: number, owner: string, leaseMs: number, now?: Date): boolean;
+  claimWatch(watchId: number, owner: string, leaseMs: number, now?: Date): Promise<boolean>;
   /** Extends a lease `owner` still holds (for a slow refresh). */
-  renewLease(watchId: number, owner: string, leaseMs: number, now?: Date): boolean;
+  renewLease(watchId: number, owner: string, leaseMs: number, now?: Date): Promise<boolean>;
   /** Sets the next refresh and releases `owner`'s lease. `false` if the lease was lost or the watch ended. */
-  scheduleNext(watchId: number, owner: string, nextRunAt: Date): boolean;
+  scheduleNext(watchId: number, owner: string, nextRunAt: Date): Promise<boolean>;
   /** Releases `owner`'s lease without changing the schedule. */
-  releaseWatch(watchId: number, owner: string): boolean;
+  releaseWatch(watchId: number, owner: string): Promise<boolean>;
   /** Ends an active watch (first end wins) and clears its lease. */
-  finishWatch(watchId: number, state: EndedWatchState, at?: Date): boolean;
+  finishWatch(watchId: number, state: EndedWatchState, at?: Date): Promise<boolean>;
   /** Counts a failed refresh and keeps the (scrubbed, truncated) message; returns the failures in a row. */
-  recordWatchError(watchId: number, message: string): number;
-  clearWatchError(watchId: number): void;
+  recordWatchError(watchId: number, message: string): Promise<number>;
+  clearWatchError(watchId: number): Promise<void>;
+}
 
-  // Completion notice (see above)
+/** The completion notice's exactly-once state machine (see `Store`). */
+export interface NoticeStore {
   /** `none` → `posting`, only while the watch is still active (a stopped watch announces nothing). */
-  beginNotice(watchId: number, at?: Date): boolean;
-  completeNotice(watchId: number, noticeTs: string): boolean;
-  abandonNotice(watchId: number): boolean;
-  listStuckNotices(olderThan: Date): Watch[];
-  reclaimNotice(watchId: number, olderThan: Date, now?: Date): boolean;
-
-  describe(): StoreDescription;
-  /** Checkpoints the WAL into the database file and closes; calling it again does nothing. */
-  close(): void;
+  beginNotice(watchId: number, at?: Date): Promise<boolean>;
+  completeNotice(watchId: number, noticeTs: string): Promise<boolean>;
+  abandonNotice(watchId: number): Promise<boolean>;
+  listStuckNotices(olderThan: Date): Promise<Watch[]>;
+  reclaimNotice(watchId: number, olderThan: Date, now?: Date): Promise<boolean>;
 }

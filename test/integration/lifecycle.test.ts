@@ -99,8 +99,8 @@ describe('a running bot', () => {
     expect(textOf(view)).toContain(job);
     // The store was closed cleanly: another process can open it at once.
     const store = openStore({ dataDir });
-    expect(store.describe().schemaVersion).toBeGreaterThan(0);
-    store.close();
+    expect((await store.describe()).schemaVersion).toBeGreaterThan(0);
+    await store.close();
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     expect(logs.some((l) => l.includes('bulkjob is running'))).toBe(true);
   });

@@ -127,10 +127,10 @@ describe('watch', () => {
       const card = await watchCommand(first, job);
       // Another instance claims the watch and dies without releasing it.
       const crashed = openStore({ dataDir });
-      await first.slack.waitFor(() => crashed.countActiveWatches() > 0);
-      const [watch] = crashed.listActiveWatches();
-      expect(crashed.claimWatch(watch!.id, 'crashed-instance', FAST.leaseMs, watch!.nextRunAt)).toBe(true);
-      crashed.close();
+      await first.slack.waitFor(async () => (await crashed.countActiveWatches()) > 0);
+      const [watch] = await crashed.listActiveWatches();
+      expect(await crashed.claimWatch(watch!.id, 'crashed-instance', FAST.leaseMs, watch!.nextRunAt)).toBe(true);
+      await crashed.close();
       await first.stopBot();
 
       clock += 30_000;
@@ -344,8 +344,8 @@ describe('limits of a watch', () => {
     const job = stack.cf.addJob({ total: 100, progress: { kind: 'static', status: 'PROCESSING', processed: 10 } }).id;
     const card = await watchCommand(stack, job);
     const store = openStore({ dataDir: stack.dataDir });
-    await stack.slack.waitFor(() => store.countActiveWatches() > 0);
-    store.close();
+    await stack.slack.waitFor(async () => (await store.countActiveWatches()) > 0);
+    await store.close();
     appNow += 13 * 3_600_000; // past the default 12 hours
     const notice = await stack.slack.waitFor((s) => s.threadReplies(CHANNEL, card.ts)[0], { timeoutMs: 10_000 });
     expect(textOf(notice)).toMatch(/after 13h/);
@@ -391,8 +391,8 @@ describe('allow lists and stored watches', () => {
         env: { ...ENV, BULKJOB_ALLOWED_CHANNELS: 'C0ELSEWHERE' },
       });
       const store = openStore({ dataDir });
-      await second.slack.waitFor(() => store.countActiveWatches() === 0);
-      store.close();
+      await second.slack.waitFor(async () => (await store.countActiveWatches()) === 0);
+      await store.close();
       clock += 30_000;
       await new Promise((r) => setTimeout(r, 500));
       expect(second.slack.message(CHANNEL, card.ts)!.edits).toBe(edits);
@@ -416,8 +416,8 @@ describe('watch races and failures', () => {
     );
     expect(stack.slack.channelMessages(CHANNEL)).toHaveLength(1);
     const store = openStore({ dataDir: stack.dataDir });
-    expect(store.countActiveWatches()).toBe(1);
-    store.close();
+    expect(await store.countActiveWatches()).toBe(1);
+    await store.close();
   });
 
   it('a watch whose refreshes keep failing still ends at its maximum time', async () => {
@@ -426,11 +426,11 @@ describe('watch races and failures', () => {
     const job = addLiveJob(stack);
     await watchCommand(stack, job);
     const store = openStore({ dataDir: stack.dataDir });
-    await stack.slack.waitFor(() => store.countActiveWatches() > 0);
+    await stack.slack.waitFor(async () => (await store.countActiveWatches()) > 0);
     stack.cf.setFault(job, { kind: 'not-found' });
     appNow += 13 * 3_600_000;
-    await stack.slack.waitFor(() => store.countActiveWatches() === 0, { timeoutMs: 8_000 });
-    expect(store.listActiveWatches()).toEqual([]);
-    store.close();
+    await stack.slack.waitFor(async () => (await store.countActiveWatches()) === 0, { timeoutMs: 8_000 });
+    expect(await store.listActiveWatches()).toEqual([]);
+    await store.close();
   });
 });

@@ -13,7 +13,7 @@ const config = loadConfig({
 });
 
 function watcherWith(active: number, backgroundBudget?: { limit: number; windowMs: number }) {
-  const store = { countActiveWatches: () => active } as unknown as Store;
+  const store = { countActiveWatches: async () => active } as unknown as Store;
   return new Watcher({
     cards: {} as CardService,
     store,
@@ -31,15 +31,17 @@ describe('Watcher.intervalMs: watches slow down before the budget runs out', () 
     [10, 30_000],
     // 100 watches × 2 requests per refresh must fit 280 requests per 5 minutes: one refresh every ~214 s.
     [100, Math.ceil((100 * 2 * FIVE_MIN) / 280)],
-  ])('%i active watches → every %i ms', (active, expected) => {
-    expect(watcherWith(active, { limit: 280, windowMs: FIVE_MIN }).intervalMs()).toBe(expected);
+  ])('%i active watches → every %i ms', async (active, expected) => {
+    expect(await watcherWith(active, { limit: 280, windowMs: FIVE_MIN }).intervalMs()).toBe(expected);
   });
 
-  it('follows the budget window it is given', () => {
-    expect(watcherWith(100, { limit: 28, windowMs: 30_000 }).intervalMs()).toBe(Math.ceil((100 * 2 * 30_000) / 28));
+  it('follows the budget window it is given', async () => {
+    expect(await watcherWith(100, { limit: 28, windowMs: 30_000 }).intervalMs()).toBe(
+      Math.ceil((100 * 2 * 30_000) / 28),
+    );
   });
 
-  it('uses the configured interval when no budget is given', () => {
-    expect(watcherWith(1000).intervalMs()).toBe(30_000);
+  it('uses the configured interval when no budget is given', async () => {
+    expect(await watcherWith(1000).intervalMs()).toBe(30_000);
   });
 });
