@@ -8,14 +8,16 @@ import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { CloudflareClient, type CloudflareClientOptions } from './cloudflare/client.js';
 import type { Config } from './config.js';
 import { withDeadline } from './deadline.js';
+import { CardService } from './features/card/cards.js';
+import { FailureSummaries } from './features/card/failures.js';
+import { Watcher } from './features/watch/watcher.js';
+import { WatchService } from './features/watch/watches.js';
 import { HEALTH_PATH, healthHandler, startHealthServer } from './health.js';
 import { type Logger, toSlackLogger } from './logger.js';
-import { registerActions } from './slack/actions.js';
-import { CardService } from './slack/cards.js';
-import { registerCommands } from './slack/commands.js';
+import type { AppContext } from './slack/context.js';
 import { InFlight } from './slack/in-flight.js';
-import type { Services } from './slack/services.js';
-import { Watcher } from './slack/watcher.js';
+import { registerListeners } from './slack/listeners.js';
+import { SlackMessages } from './slack/slack-api.js';
 import { openStore, type Store } from './store/store.js';
 
 /** How long a graceful stop waits for answers still being prepared (Slack's response_url lasts 30 min). */
@@ -43,7 +45,7 @@ export interface AppDeps {
 
 export interface BulkjobApp {
   app: App;
-  services: Services;
+  ctx: AppContext;
   watcher: Watcher;
   /**
    * Starts listening; in HTTP mode resolves with the bound port (pass 0 for a free one). `host` binds one
@@ -105,18 +107,20 @@ export function createApp(deps: AppDeps): BulkjobApp {
     },
   });
 
+  // Built in dependency order, each once: cards → the watch loop → watches; nothing is attached later.
+  const failures = new FailureSummaries(cloudflare);
   const cards = new CardService({
     config,
     logger: logger.child({ module: 'cards' }),
     cloudflare,
     store,
-    client: app.client,
+    slack: new SlackMessages(app.client),
+    failures,
     now,
   });
-  const inFlight = new InFlight();
-  const services: Services = { config, logger, cloudflare, cards, now, inFlight };
   const watcher = new Watcher({
     cards,
+    failures,
     store,
     config,
     logger: logger.child({ module: 'watcher' }),
@@ -128,10 +132,10 @@ export function createApp(deps: AppDeps): BulkjobApp {
       windowMs: cloudflare.budget.limits.windowMs,
     },
   });
-  cards.attachWatcher(watcher);
+  const watches = new WatchService({ config, cloudflare, store, cards, loop: watcher, now });
+  const ctx: AppContext = { config, logger, cloudflare, cards, watches, now, inFlight: new InFlight() };
 
-  registerCommands(app, services);
-  registerActions(app, services);
+  registerListeners(app, ctx);
   // The backstop, never the plan: listeners route their own errors to the user.
   app.error(async (error) => {
     logger.error({ err: error }, 'unhandled error in a listener');
@@ -142,7 +146,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
   let healthServer: Server | undefined;
   return {
     app,
-    services,
+    ctx,
     watcher,
     async start(port = config.slack.port, host?: string) {
       await app.init();
@@ -172,7 +176,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
         logger.warn({ err }, 'stopping the receiver failed'),
       );
       healthServer?.close();
-      const [, left] = await Promise.all([watcher.stop(), inFlight.drain(STOP_DRAIN_MS)]);
+      const [, left] = await Promise.all([watcher.stop(), ctx.inFlight.drain(STOP_DRAIN_MS)]);
       if (left > 0) logger.warn({ left }, 'stopped with work still in flight');
       await withDeadline(cloudflare.close(), 1_000).catch(() => {});
       await store.close();

@@ -109,12 +109,51 @@ export class BudgetExhaustedError extends BotError {
   }
 }
 
-/** A Slack Web API call failed in a way the user should hear about (e.g. `not_in_channel`). */
-export class SlackPostError extends BotError {
+/**
+ * How a Slack Web API call failed, decided once where the call is made (src/slack/slack-api.ts):
+ * `refused` — Slack answered `ok: false` (nothing happened); `rate_limited` — Slack answered 429 (nothing
+ * happened; wait `retryAfterSeconds`); `unreachable` — no usable answer (timeout, reset, HTTP 5xx), so the
+ * call may or may not have taken effect.
+ */
+export type SlackFailure = 'refused' | 'rate_limited' | 'unreachable';
+
+/** Slack errors that mean a message can never be edited again (deleted, or the bot lost the channel). */
+const MESSAGE_GONE_ERRORS: ReadonlySet<string> = new Set([
+  'message_not_found',
+  'channel_not_found',
+  'not_in_channel',
+  'is_archived',
+  'cant_update_message',
+]);
+
+/** A Slack Web API call that failed, classified (see `SlackFailure`). */
+export class SlackApiError extends BotError {
+  readonly method: string;
+  /** Slack's error string (`not_in_channel`), `ratelimited`, or `http_503` / `request_failed` without an answer. */
   readonly slackError: string;
-  constructor(slackError: string, cause?: unknown) {
-    super(`slack_${slackError}`, `Slack refused the post: ${slackError}`, { cause });
+  readonly failure: SlackFailure;
+  readonly retryAfterSeconds: number | undefined;
+  constructor(
+    method: string,
+    failure: SlackFailure,
+    slackError: string,
+    options: { retryAfterSeconds?: number; cause?: unknown } = {},
+  ) {
+    super(`slack_${slackError}`, `Slack ${method} failed: ${slackError}`, { cause: options.cause });
+    this.method = method;
+    this.failure = failure;
     this.slackError = slackError;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  /** Slack answered, so the call did nothing: trying again cannot make a duplicate. */
+  get answered(): boolean {
+    return this.failure !== 'unreachable';
+  }
+
+  /** The message this call was about can never be edited again. */
+  get messageGone(): boolean {
+    return this.failure === 'refused' && MESSAGE_GONE_ERRORS.has(this.slackError);
   }
 }
 
@@ -170,12 +209,12 @@ export function userMessageFor(error: unknown): string {
   if (error instanceof BudgetExhaustedError) {
     return `bulkjob is pacing its Cloudflare requests to protect your team's rate limit. Try again ${formatWait(error.retryAfterSeconds)}.`;
   }
-  if (error instanceof SlackPostError) {
+  if (error instanceof SlackApiError && error.failure !== 'unreachable') {
     if (error.slackError === 'not_in_channel' || error.slackError === 'channel_not_found') {
       return 'bulkjob cannot post in this channel. Invite it with `/invite @bulkjob` (private channels need an invite), or use a public channel.';
     }
     if (error.slackError === 'is_archived') return 'This channel is archived; share to another channel.';
-    if (error.slackError === 'ratelimited')
+    if (error.failure === 'rate_limited')
       return 'Slack is rate limiting bulkjob in this channel. Try again in a minute.';
     return `Slack refused the post (${escapeMrkdwn(error.slackError)}). Try again.`;
   }

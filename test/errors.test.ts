@@ -9,7 +9,7 @@ import {
   escapeMrkdwn,
   InputError,
   NotAllowedError,
-  SlackPostError,
+  SlackApiError,
   userMessageFor,
 } from '../src/errors.js';
 
@@ -51,9 +51,13 @@ describe('userMessageFor: one short line with the fix', () => {
     ['bad data', new CloudflareSchemaError(GET, []), /could not read/],
     ['paging loop', new CloudflarePagingError(GET, 2), /could not read/],
     ['own budget', new BudgetExhaustedError(12), /pacing.*Try again in 12 seconds/],
-    ['not in channel', new SlackPostError('not_in_channel'), /\/invite @bulkjob/],
-    ['archived', new SlackPostError('is_archived'), /archived/],
-    ['slack rate limit', new SlackPostError('ratelimited'), /Slack is rate limiting.*Try again/],
+    ['not in channel', new SlackApiError('chat.postMessage', 'refused', 'not_in_channel'), /\/invite @bulkjob/],
+    ['archived', new SlackApiError('chat.postMessage', 'refused', 'is_archived'), /archived/],
+    [
+      'slack rate limit',
+      new SlackApiError('chat.postMessage', 'rate_limited', 'ratelimited'),
+      /Slack is rate limiting.*Try again/,
+    ],
     ['store', new BotError('store_card_lost', 'lost'), /could not save this in its database/],
     ['sqlite', Object.assign(new Error('database is locked'), { name: 'SqliteError' }), /could not save/],
     ['anything else', new Error('boom'), /Something went wrong/],

@@ -12,8 +12,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { CloudflareClient } from '../../src/cloudflare/client.js';
-import { ActionId } from '../../src/slack/ids.js';
-import { VIEW_PAGE_SIZE } from '../../src/slack/job-view.js';
+import { cardRefreshButton, shareButton } from '../../src/features/card/buttons.js';
+import { refreshButton } from '../../src/features/job-view/buttons.js';
+import { VIEW_PAGE_SIZE } from '../../src/features/job-view/load.js';
 import type { SimMessage } from '../sim/slack.js';
 import { countCalls } from './calls.js';
 import { BENCH_CHANNEL, BENCH_USER, type BenchStack, startBenchStack } from './stack.js';
@@ -71,7 +72,9 @@ export async function measureCoalescing(config: CoalescingConfig): Promise<Coale
     const users = Array.from({ length: config.clicks }, (_, i) => `U0BENCH${String(i).padStart(3, '0')}`);
 
     const cardCase = await clickAtOnce(stack, 'chat.update', config.clicks, () =>
-      Promise.all(users.map((userId) => stack.slack.click({ userId, message: card, actionId: ActionId.cardRefresh }))),
+      Promise.all(
+        users.map((userId) => stack.slack.click({ userId, message: card, actionId: cardRefreshButton.actionId })),
+      ),
     );
     const cardBaseline = await throughSeparateClients(stack, config.clicks, (client) =>
       client.getJob(job, { fresh: true }).then(() => undefined),
@@ -79,7 +82,7 @@ export async function measureCoalescing(config: CoalescingConfig): Promise<Coale
 
     const viewCase = await clickAtOnce(stack, 'response_url', config.clicks, () =>
       Promise.all(
-        users.map(() => stack.slack.click({ userId: BENCH_USER, message: view, actionId: ActionId.navRefresh })),
+        users.map(() => stack.slack.click({ userId: BENCH_USER, message: view, actionId: refreshButton.actionId })),
       ),
     );
     const viewBaseline = await throughSeparateClients(stack, config.clicks, async (client) => {
@@ -116,7 +119,7 @@ async function openView(stack: BenchStack, job: string): Promise<SimMessage> {
 async function share(stack: BenchStack, view: SimMessage): Promise<SimMessage> {
   const posts = countCalls(stack.slack, 'chat.postMessage');
   try {
-    await stack.slack.click({ userId: BENCH_USER, message: view, actionId: ActionId.share });
+    await stack.slack.click({ userId: BENCH_USER, message: view, actionId: shareButton.actionId });
     await posts.until(1, 30_000);
   } finally {
     posts.stop();

@@ -8,7 +8,7 @@
  * - Baseline: the same two reads, one after the other, with the app's own Cloudflare client.
  */
 import { performance } from 'node:perf_hooks';
-import { VIEW_PAGE_SIZE } from '../../src/slack/job-view.js';
+import { VIEW_PAGE_SIZE } from '../../src/features/job-view/load.js';
 import { countCalls } from './calls.js';
 import { BENCH_CHANNEL, BENCH_USER, type BenchStack, startBenchStack } from './stack.js';
 import { median } from './stats.js';
@@ -81,7 +81,7 @@ async function viewOnce(stack: BenchStack): Promise<number> {
 /** The view's two reads, one after the other, with the app's client: the baseline. */
 async function readSequentially(stack: BenchStack): Promise<number> {
   const job = stack.cf.addJob({ total: 200, failureRate: 0.05 }).id;
-  const client = stack.bot.services.cloudflare;
+  const client = stack.bot.ctx.cloudflare;
   const started = performance.now();
   await client.getJob(job, { fresh: true });
   await client.listMessages(job, { page: 1, perPage: VIEW_PAGE_SIZE });

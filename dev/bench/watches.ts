@@ -112,7 +112,7 @@ export async function measureWatchLoad(config: WatchLoadConfig): Promise<WatchLo
     }
     const scheduledMs = await stack.bot.watcher.intervalMs();
     const inWindow = stack.cf.requests.filter((r) => r.at >= from && r.at < to && watched.has(r.jobId ?? ''));
-    const budget = stack.bot.services.cloudflare.budget;
+    const budget = stack.bot.ctx.cloudflare.budget;
     const configuredIntervalSeconds = stack.config.watch.intervalSeconds;
     return {
       watches: config.watches,
@@ -197,7 +197,7 @@ async function startWatches(stack: BenchStack, clock: ScaledClock, jobs: string[
 /** A user's `/bulkjob <job>` in the middle of the load: served at once, ahead of any queued watch work. */
 async function probeUser(stack: BenchStack): Promise<WatchProbe> {
   const job = stack.cf.addJob({ total: 200, failureRate: 0.05 }).id;
-  const stats = await stack.bot.services.cloudflare.budget.stats();
+  const stats = await stack.bot.ctx.cloudflare.budget.stats();
   const views = countCalls(stack.slack, 'response_url');
   try {
     const started = performance.now();

@@ -9,19 +9,15 @@
  * Filtering by status is therefore arithmetic over a range plus a cached, sorted list of failed indices.
  */
 
-import {
-  KNOWN_ACTION_TYPES,
-  KNOWN_STATUSES,
-  type KnownStatus,
-  TERMINAL_STATUSES,
-} from '../../src/cloudflare/schema.js';
+import { KNOWN_ACTION_TYPES, KNOWN_STATUSES, type KnownStatus } from '../../src/cloudflare/schema.js';
+import { ENDED_STATUSES } from '../../src/rules.js';
 
 /** The OpenAPI enums, shared with the client's schema: one source for what Cloudflare documents. */
 export const SIM_STATUSES = KNOWN_STATUSES;
 export type SimStatus = KnownStatus;
 export const SIM_ACTION_TYPES = KNOWN_ACTION_TYPES;
 export type SimActionType = (typeof SIM_ACTION_TYPES)[number];
-export const SIM_TERMINAL = TERMINAL_STATUSES;
+export const SIM_TERMINAL = ENDED_STATUSES;
 
 /** The largest job the simulator will generate (the bot's worst case). */
 export const MAX_SIM_MESSAGES = 100_000;

@@ -19,9 +19,6 @@ export const KNOWN_STATUSES = [
 ] as const;
 export type KnownStatus = (typeof KNOWN_STATUSES)[number];
 
-/** A job in one of these states will not change any more: a watch ends there. */
-export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']);
-
 export const KNOWN_ACTION_TYPES = ['MOVE', 'RELEASE'] as const;
 
 /**

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import { NotAllowedError } from '../errors.js';
+import { mayCancel } from '../rules.js';
 
 export interface Actor {
   userId: string;
@@ -17,12 +18,8 @@ export function assertAllowed(access: Config['access'], actor: Actor): void {
   }
 }
 
-/** Cancelling is a write: only `BULKJOB_WRITE_USERS` (empty = nobody). */
-export function canWrite(access: Config['access'], userId: string): boolean {
-  return access.writeUsers.has(userId);
-}
-
-export function assertCanWrite(access: Config['access'], actor: Actor): void {
+/** Before a cancel: the clicking user must be allowed and may cancel (src/rules.ts). */
+export function assertMayCancel(access: Config['access'], actor: Actor): void {
   assertAllowed(access, actor);
-  if (!canWrite(access, actor.userId)) throw new NotAllowedError('write');
+  if (!mayCancel(access, actor.userId)) throw new NotAllowedError('write');
 }

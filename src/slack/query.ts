@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { IdSchema, KNOWN_STATUSES } from '../cloudflare/schema.js';
 import { EXAMPLE_JOB_ID, escapeMrkdwn, InputError } from '../errors.js';
+import type { Codec } from './button.js';
 
 /** Filters a user may ask for: the statuses Cloudflare's schema lists. */
 export const StatusFilterSchema = z.enum(KNOWN_STATUSES);
@@ -23,6 +24,7 @@ export const JobQuerySchema = z.discriminatedUnion('kind', [
 export type JobQuery = z.infer<typeof JobQuerySchema>;
 export type ViewQuery = Extract<JobQuery, { kind: 'view' }>;
 export type ListQuery = Extract<JobQuery, { kind: 'list' }>;
+export type WatchQuery = Extract<JobQuery, { kind: 'watch' }>;
 
 const UUID_PATTERN = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 /** How much of a user's bad input we echo back: enough to recognise it, never a wall of text. */
@@ -106,6 +108,10 @@ export function encodeQuery(query: JobQuery): string {
   return JSON.stringify(query);
 }
 
+function olderVersion(): InputError {
+  return new InputError('That button is from an older version of bulkjob. Run `/bulkjob` again.', 'bad_value');
+}
+
 /** Decode a button `value`: it comes back from Slack as user input, so it is validated like command text. */
 export function decodeQuery(value: string | undefined): JobQuery {
   if (value === undefined) throw new InputError('That button carried no state. Run `/bulkjob` again.', 'bad_value');
@@ -113,11 +119,52 @@ export function decodeQuery(value: string | undefined): JobQuery {
   try {
     json = JSON.parse(value);
   } catch {
-    throw new InputError('That button is from an older version of bulkjob. Run `/bulkjob` again.', 'bad_value');
+    throw olderVersion();
   }
   const parsed = JobQuerySchema.safeParse(json);
-  if (!parsed.success) {
-    throw new InputError('That button is from an older version of bulkjob. Run `/bulkjob` again.', 'bad_value');
-  }
+  if (!parsed.success) throw olderVersion();
   return parsed.data;
 }
+
+/** A button that leads to one page of a job view (Prev, Next, the filter toggle, Refresh, a list's View). */
+export const viewCodec: Codec<ViewQuery> = {
+  encode: encodeQuery,
+  decode(raw) {
+    const query = decodeQuery(raw);
+    if (query.kind !== 'view') throw olderVersion();
+    return query;
+  },
+};
+
+/** A button that leads to one page of `/bulkjob list`. */
+export const listCodec: Codec<ListQuery> = {
+  encode: encodeQuery,
+  decode(raw) {
+    const query = decodeQuery(raw);
+    if (query.kind !== 'list') throw olderVersion();
+    return query;
+  },
+};
+
+/** The job a button acts on, from a view or watch value (cards and views have carried both). */
+function jobIdOf(query: JobQuery): string {
+  if (query.kind === 'view' || query.kind === 'watch') return query.jobId;
+  throw new InputError('That button does not name a job. Run `/bulkjob &lt;job ID&gt;` again.', 'bad_value');
+}
+
+/** A button that acts on a job and may come back to the view it was on (Share, a card's Refresh, Cancel). */
+export const jobCodec: Codec<ViewQuery> = {
+  encode: encodeQuery,
+  decode(raw) {
+    const query = decodeQuery(raw);
+    return query.kind === 'view' ? query : { kind: 'view', jobId: jobIdOf(query), page: 1 };
+  },
+};
+
+/** A button that acts on a job's watch (Watch, Stop watching): its value names the job. */
+export const watchCodec: Codec<WatchQuery> = {
+  encode: encodeQuery,
+  decode(raw) {
+    return { kind: 'watch', jobId: jobIdOf(decodeQuery(raw)) };
+  },
+};

@@ -2,10 +2,12 @@
  * The bot end to end, as a user meets it: signed slash commands and clicks from the Slack simulator to the
  * real Bolt app on loopback, Cloudflare answered by its simulator, and assertions on what Slack shows.
  */
+
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SimFault } from '../../dev/sim/cloudflare.js';
 import type { SimMessage } from '../../dev/sim/slack.js';
-import { ActionId } from '../../src/slack/ids.js';
+import { cardRefreshButton, shareButton } from '../../src/features/card/buttons.js';
+import { filterButton, nextButton, prevButton } from '../../src/features/job-view/buttons.js';
 import { buttonLabels, buttonsOf, textOf } from '../helpers/slack-text.js';
 import { CHANNEL, OTHER_USER, type Stack, startStack, USER } from '../helpers/stack.js';
 
@@ -124,11 +126,11 @@ describe('the job view', () => {
   it('pages with Next to the last page and back with Prev', async () => {
     let view = await command(doneJob);
     for (const page of [2, 3, 4]) {
-      view = await click(view, ActionId.navNext);
+      view = await click(view, nextButton.actionId);
       expect(textOf(view)).toMatch(new RegExp(`Page ${page} of 4`));
     }
     expect(buttonLabels(view)).not.toContain('Next ▶');
-    view = await click(view, ActionId.navPrev);
+    view = await click(view, prevButton.actionId);
     expect(textOf(view)).toMatch(/Page 3 of 4/);
     // The view was replaced in place each time, not stacked up.
     expect(stack.slack.ephemeralFor(USER, CHANNEL)).toHaveLength(1);
@@ -138,12 +140,12 @@ describe('the job view', () => {
 
   it('switches to failed only and back', async () => {
     let view = await command(doneJob);
-    view = await click(view, ActionId.navFilter);
+    view = await click(view, filterButton.actionId);
     expect(textOf(view)).toMatch(/failed only/);
     expect(buttonLabels(view)).toContain('All statuses');
     const failedRequest = stack.cf.requests.filter((r) => r.path.endsWith('/messages')).at(-1)!;
     expect(failedRequest.query.status).toBe('FAILED');
-    view = await click(view, ActionId.navFilter);
+    view = await click(view, filterButton.actionId);
     expect(textOf(view)).toMatch(/all statuses/);
   });
 
@@ -176,7 +178,7 @@ describe('share to channel', () => {
   it('posts a card without recipient addresses, and Refresh edits it in place', async () => {
     const view = await command(liveJob);
     const before = stack.slack.channelMessages(CHANNEL).length;
-    await stack.slack.click({ userId: USER, message: view, actionId: ActionId.share });
+    await stack.slack.click({ userId: USER, message: view, actionId: shareButton.actionId });
     const card = await stack.slack.waitFor(
       (s) => s.channelMessages(CHANNEL).length > before && s.channelMessages(CHANNEL).at(-1),
     );
@@ -191,7 +193,7 @@ describe('share to channel', () => {
     const countsBefore = stack.cf.jobSnapshot(liveJob);
     clock += 20_000;
     expect(stack.cf.jobSnapshot(liveJob)).not.toEqual(countsBefore);
-    await stack.slack.click({ userId: OTHER_USER, message: card, actionId: ActionId.cardRefresh });
+    await stack.slack.click({ userId: OTHER_USER, message: card, actionId: cardRefreshButton.actionId });
     const edited = await stack.slack.waitFor((s) => {
       const m = s.message(CHANNEL, card.ts);
       return m && m.edits > 0 ? m : undefined;
@@ -205,7 +207,7 @@ describe('share to channel', () => {
 
   it('groups failure reasons with counts on the card', async () => {
     const view = await command(doneJob);
-    await stack.slack.click({ userId: USER, message: view, actionId: ActionId.share });
+    await stack.slack.click({ userId: USER, message: view, actionId: shareButton.actionId });
     const card = await stack.slack.waitFor((s) => s.channelMessages(CHANNEL).at(-1));
     const job = stack.cf.jobSnapshot(doneJob) as { messages_failed: number };
     const counts = [...textOf(card).matchAll(/(\d+)\s*×|×\s*(\d+)|\((\d+)\)/g)].map((m) =>
@@ -219,7 +221,7 @@ describe('share to channel', () => {
     const view = await command(doneJob);
     stack.slack.setChannelFault(CHANNEL, 'not_in_channel');
     try {
-      const reply = await click(view, ActionId.share);
+      const reply = await click(view, shareButton.actionId);
       expect(textOf(reply)).toMatch(/Invite it with `\/invite @bulkjob`/);
     } finally {
       stack.slack.setChannelFault(CHANNEL, undefined);
@@ -265,7 +267,7 @@ describe('access and signatures', () => {
     await stack.slack.click({
       userId: USER,
       message: view,
-      actionId: ActionId.navNext,
+      actionId: nextButton.actionId,
       value: '{"kind":"view","jobId":"x"}',
     });
     await stack.slack.waitFor((s) => s.callsTo('response_url').length > beforeCalls);
@@ -332,11 +334,11 @@ describe('allow lists', () => {
   it('a click by a user not allowed is refused too', async () => {
     stack.slack.botUrl = `http://127.0.0.1:${limited.port}/slack/events`;
     const view = await command(doneJob);
-    await stack.slack.click({ userId: USER, message: view, actionId: ActionId.share });
+    await stack.slack.click({ userId: USER, message: view, actionId: shareButton.actionId });
     const card = await stack.slack.waitFor((s) => s.channelMessages(CHANNEL).at(-1));
     const before = stack.cf.countRequests();
     const calls = stack.slack.callsTo('response_url').length;
-    await stack.slack.click({ userId: OTHER_USER, message: card, actionId: ActionId.cardRefresh });
+    await stack.slack.click({ userId: OTHER_USER, message: card, actionId: cardRefreshButton.actionId });
     await stack.slack.waitFor((s) => s.callsTo('response_url').length > calls);
     expect(textOf(stack.slack.ephemeralFor(OTHER_USER, CHANNEL).at(-1))).toMatch(/not allowed/);
     expect(stack.cf.countRequests()).toBe(before);

@@ -3,6 +3,7 @@
  * secret): it opens the WebSocket with the app-level token, answers commands and clicks that arrive as
  * envelopes, serves /healthz, reconnects when Slack drops the connection, and closes the socket on stop.
  */
+
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,8 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudflareSim } from '../../dev/sim/cloudflare.js';
 import { type SimMessage, SlackSim, type SocketDropMode } from '../../dev/sim/slack.js';
+import { nextButton } from '../../src/features/job-view/buttons.js';
 import { startFromEnv } from '../../src/main.js';
-import { ActionId } from '../../src/slack/ids.js';
 import { buttonLabels, textOf } from '../helpers/slack-text.js';
 import { CF_TOKEN, CHANNEL, USER } from '../helpers/stack.js';
 
@@ -108,7 +109,7 @@ describe('a bot in Socket Mode', () => {
   it('replaces the view when Next ▶ is clicked over the socket', async () => {
     const job = cf.addJob({ total: 35 }).id;
     const { view } = await command(job);
-    const clicked = await slack.click({ userId: USER, message: view, actionId: ActionId.navNext });
+    const clicked = await slack.click({ userId: USER, message: view, actionId: nextButton.actionId });
     expect(clicked).toMatchObject({ status: 200, timedOut: false });
     expect(clicked.ackMs).toBeLessThan(1_000);
     expect(slack.socketEnvelopes.at(-1)).toMatchObject({ type: 'interactive', ackMs: expect.any(Number) });

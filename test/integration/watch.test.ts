@@ -2,13 +2,17 @@
  * Live cards for incident channels: watch to the end, exactly one completion notice (also across a
  * restart and a crash), stop, a deleted card, cancel, list, coalescing and the Cloudflare budget.
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SimMessage } from '../../dev/sim/slack.js';
 import { BudgetExhaustedError } from '../../src/errors.js';
-import { ActionId } from '../../src/slack/ids.js';
+import { cancelButton } from '../../src/features/cancel/buttons.js';
+import { cardRefreshButton, shareButton } from '../../src/features/card/buttons.js';
+import { listNextButton, listViewButton } from '../../src/features/list/buttons.js';
+import { stopWatchButton } from '../../src/features/watch/buttons.js';
 import { openStore } from '../../src/store/store.js';
 import { buttonLabels, textOf } from '../helpers/slack-text.js';
 import { CHANNEL, OTHER_USER, type Stack, startStack, USER } from '../helpers/stack.js';
@@ -95,7 +99,7 @@ describe('watch', () => {
 
     await new Promise((r) => setTimeout(r, 600));
     expect(replies(stack, card)).toHaveLength(1);
-    expect(stack.bot.services.cards).toBeDefined();
+    expect(stack.bot.ctx.cards).toBeDefined();
     expect(stack.slack.limitViolations).toEqual([]);
   });
 
@@ -151,7 +155,7 @@ describe('watch', () => {
     await stack.slack.click({
       userId: OTHER_USER,
       message: stack.slack.message(CHANNEL, card.ts)!,
-      actionId: ActionId.stopWatch,
+      actionId: stopWatchButton.actionId,
     });
     const stopped = await stack.slack.waitFor((s) => {
       const m = s.message(CHANNEL, card.ts)!;
@@ -208,9 +212,9 @@ describe('cancel', () => {
     const current = stack.slack.message(CHANNEL, card.ts)!;
     const cancel = current.blocks
       .flatMap((b) => (b.elements as Record<string, unknown>[] | undefined) ?? [])
-      .find((e) => e.action_id === ActionId.cancel);
+      .find((e) => e.action_id === cancelButton.actionId);
     expect(cancel?.confirm).toBeDefined();
-    await stack.slack.click({ userId: USER, message: current, actionId: ActionId.cancel });
+    await stack.slack.click({ userId: USER, message: current, actionId: cancelButton.actionId });
     const cancelled = await stack.slack.waitFor((s) => {
       const m = s.message(CHANNEL, card.ts)!;
       return /CANCELLED/.test(textOf(m)) && /Cancelled from Slack by/.test(textOf(m)) && m;
@@ -228,7 +232,7 @@ describe('cancel', () => {
     await stack.slack.click({
       userId: OTHER_USER,
       message: stack.slack.message(CHANNEL, card.ts)!,
-      actionId: ActionId.cancel,
+      actionId: cancelButton.actionId,
     });
     const reply = await stack.slack.waitFor((s) => s.ephemeralFor(OTHER_USER, CHANNEL).at(-1));
     expect(textOf(reply)).toMatch(/Only users in BULKJOB_WRITE_USERS can cancel jobs/);
@@ -261,14 +265,14 @@ describe('/bulkjob list', () => {
     expect(buttonLabels(page1)).toContain('Next ▶');
 
     const calls = stack.slack.callsTo('response_url').length;
-    await stack.slack.click({ userId: USER, message: page1, actionId: ActionId.navNext });
+    await stack.slack.click({ userId: USER, message: page1, actionId: listNextButton.actionId });
     await stack.slack.waitFor((s) => s.callsTo('response_url').length > calls);
     const page2 = stack.slack.ephemeralFor(USER, CHANNEL).at(-1)!;
     expect(textOf(page2)).toContain(ids[0]);
     expect(buttonLabels(page2)).not.toContain('Next ▶');
     expect(stack.cf.requests.filter((r) => r.path.endsWith('/bulk')).map((r) => r.query.page)).toEqual(['1', '2']);
 
-    const viewButton = `${ActionId.navView}_0`;
+    const viewButton = `${listViewButton.actionId}_0`;
     const calls2 = stack.slack.callsTo('response_url').length;
     await stack.slack.click({ userId: USER, message: page2, actionId: viewButton });
     await stack.slack.waitFor((s) => s.callsTo('response_url').length > calls2);
@@ -291,14 +295,14 @@ describe('one Cloudflare budget', () => {
     const job = stack.cf.addJob({ total: 300, failureRate: 0.2 }).id;
     await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: job });
     const view = await stack.slack.waitFor((s) => s.ephemeralFor(USER, CHANNEL).at(-1));
-    await stack.slack.click({ userId: USER, message: view, actionId: ActionId.share });
+    await stack.slack.click({ userId: USER, message: view, actionId: shareButton.actionId });
     const card = await stack.slack.waitFor((s) => s.channelMessages(CHANNEL).at(-1));
     stack.cf.clearRequests();
     stack.cf.setLatency(300);
     const updates = stack.slack.callsTo('chat.update').length;
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        stack.slack.click({ userId: i % 2 ? USER : OTHER_USER, message: card, actionId: ActionId.cardRefresh }),
+        stack.slack.click({ userId: i % 2 ? USER : OTHER_USER, message: card, actionId: cardRefreshButton.actionId }),
       ),
     );
     await stack.slack.waitFor((s) => s.callsTo('chat.update').length >= updates + 20, { timeoutMs: 10_000 });
@@ -311,7 +315,7 @@ describe('one Cloudflare budget', () => {
   it('a burst of 500 reads never exceeds the configured budget', async () => {
     const stack = await start({ env: { ...ENV, BULKJOB_CLOUDFLARE_BUDGET: '40' }, app: { runWatches: false } });
     const job = stack.cf.addJob({ total: 5000 }).id;
-    const client = stack.bot.services.cloudflare;
+    const client = stack.bot.ctx.cloudflare;
     const results = await Promise.allSettled(
       Array.from({ length: 500 }, (_, i) =>
         client.listMessages(job, { page: i + 1, perPage: 10 }, { priority: 'user' }),

@@ -3,7 +3,6 @@
  * budget each piece so it fits), and apply a last, markup-aware cut to the limit so that no single
  * oversized piece can get a whole message rejected.
  */
-import { ActionId } from '../ids.js';
 import { truncateMrkdwn } from './format.js';
 import { LIMITS } from './limits.js';
 import type { Block } from './types.js';
@@ -87,31 +86,6 @@ export function buildButton(options: ButtonOptions): Record<string, unknown> {
 export function buildActions(blockId: string, elements: Record<string, unknown>[]): Block[] {
   if (elements.length === 0) return [];
   return [{ type: 'actions', block_id: blockId, elements: elements.slice(0, LIMITS.actionsElements) }];
-}
-
-/** The confirm dialog in front of Cancel job: cancelling cannot be undone. */
-export function buildCancelConfirm(): Record<string, unknown> {
-  return {
-    title: buildPlainText('Cancel this job?', LIMITS.confirmTitle),
-    text: buildPlainText(
-      'Messages still pending will not be processed. Messages already moved or released stay where they are.',
-      LIMITS.confirmText,
-    ),
-    confirm: buildPlainText('Cancel job', LIMITS.confirmButton),
-    deny: buildPlainText('Keep running', LIMITS.confirmButton),
-    style: 'danger',
-  };
-}
-
-/** The Cancel job button, always behind the confirm dialog. */
-export function buildCancelButton(value: string): Record<string, unknown> {
-  return buildButton({
-    text: 'Cancel job',
-    actionId: ActionId.cancel,
-    value,
-    style: 'danger',
-    confirm: buildCancelConfirm(),
-  });
 }
 
 /** Fit the fallback `text` of a message (notifications, screen readers); upstream pieces are escaped by the caller. */

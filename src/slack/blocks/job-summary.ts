@@ -2,7 +2,8 @@
  * The summary of one job (from *get job*), shared by the ephemeral job view and the channel-visible status
  * card: a header, ten fields, and the job's comment and status message when present.
  */
-import { type Job, TERMINAL_STATUSES } from '../../cloudflare/schema.js';
+import type { Job } from '../../cloudflare/schema.js';
+import { hasEnded } from '../../rules.js';
 import { buildFieldsSection, buildHeader, buildSection } from './builders.js';
 import {
   computePercent,
@@ -64,7 +65,7 @@ export function countDone(job: Job): number {
 
 /** `Duration 1h 4m` for a finished job, `Elapsed 12m` for a running one, or what is known. */
 export function describeTiming(job: Job, now: Date): { label: string; value: string } {
-  const terminal = TERMINAL_STATUSES.has(job.status);
+  const terminal = hasEnded(job);
   const ran = measureSpan(job.started_at, job.completed_at);
   if (ran !== undefined) return { label: 'Duration', value: formatDurationCompact(ran) };
   if (!terminal) {
@@ -87,7 +88,7 @@ export function buildJobSummary(job: Job, options: JobSummaryOptions): Block[] {
   const progress =
     total > 0
       ? `${progressBar(countDone(job), total)}\n${formatCount(countDone(job))} of ${formatCount(total)} done`
-      : `${progressBar(0, 0)}\nno messages discovered${TERMINAL_STATUSES.has(job.status) ? '' : ' yet'}`;
+      : `${progressBar(0, 0)}\nno messages discovered${hasEnded(job) ? '' : ' yet'}`;
   const fields = [
     `*Job*\n${formatJobId(job.job_id)}`,
     `*Status*\n${formatStatus(job.status)}`,

@@ -9,7 +9,7 @@ import {
   buildSection,
 } from '../../../src/slack/blocks/builders.js';
 import { findLimitViolations } from '../../../src/slack/blocks/limits.js';
-import { findUnsafeMarkup } from './factory.js';
+import { findUnsafeMarkup } from '../../helpers/block-factory.js';
 
 describe('builders (the last-resort cut)', () => {
   it('keeps every oversized piece within its limit without splitting an entity or a token', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { escapeMrkdwn } from '../../../src/errors.js';
+import { renderHelp } from '../../../src/features/help/blocks.js';
 import { renderError } from '../../../src/slack/blocks/error.js';
-import { renderHelp } from '../../../src/slack/blocks/help.js';
 import { findLimitViolations } from '../../../src/slack/blocks/limits.js';
-import { collectText, findUnsafeMarkup } from './factory.js';
+import { collectText, findUnsafeMarkup } from '../../helpers/block-factory.js';
 
 describe('renderHelp', () => {
   it('shows every command form, an example job id, the statuses and that URLs work', () => {

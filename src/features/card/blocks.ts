@@ -3,21 +3,44 @@
  * and by a watch. It never shows a recipient address: it has no messages as input, and every upstream string
  * on it is masked (`[address]`) in case it quotes one.
  */
-import { TERMINAL_STATUSES } from '../../cloudflare/schema.js';
-import { ActionId, BlockId } from '../ids.js';
-import { encodeQuery } from '../query.js';
-import {
-  buildActions,
-  buildButton,
-  buildCancelButton,
-  buildContext,
-  buildFallbackText,
-  buildSection,
-} from './builders.js';
-import { formatFailureReasons } from './failure-reasons.js';
-import { formatSlackDate, formatUser } from './format.js';
-import { buildJobSummary, describeJobLine } from './job-summary.js';
-import type { Block, CardWatch, SlackMessage, StatusCardInput } from './types.js';
+import type { Job } from '../../cloudflare/schema.js';
+import { jobButtons } from '../../rules.js';
+import { buildActions, buildContext, buildFallbackText, buildSection } from '../../slack/blocks/builders.js';
+import { formatFailureReasons } from '../../slack/blocks/failure-reasons.js';
+import { formatSlackDate, formatUser } from '../../slack/blocks/format.js';
+import { buildJobSummary, describeJobLine } from '../../slack/blocks/job-summary.js';
+import type { Block, FailureSummary, SlackMessage } from '../../slack/blocks/types.js';
+import { BlockId } from '../../slack/ids.js';
+import type { ViewQuery } from '../../slack/query.js';
+import type { WatchState } from '../../store/types.js';
+import { cancelButton } from '../cancel/buttons.js';
+import { stopWatchButton, watchButton } from '../watch/buttons.js';
+import { cardRefreshButton } from './buttons.js';
+
+/** A card's watch, as the card shows it. */
+export interface CardWatch {
+  state: WatchState;
+  /** Who started the watch. */
+  startedBy: string;
+  /** Who pressed Stop watching, when state is 'stopped'. */
+  stoppedBy?: string;
+  intervalSeconds: number;
+}
+
+export interface StatusCardInput {
+  job: Job;
+  failures: FailureSummary;
+  sharedBy: string;
+  sharedAt: Date;
+  /** When the card's data was read from Cloudflare. */
+  updatedAt: Date;
+  watch?: CardWatch;
+  /** Who cancelled the job from Slack, if someone did. */
+  cancelledBy?: string;
+  /** Someone may cancel jobs (src/rules.ts decides whether this job's card offers Cancel). */
+  mayCancel: boolean;
+  now: Date;
+}
 
 /** How many failure reasons a card lists before "+ K more reasons". */
 const TOP_REASONS = 5;
@@ -45,7 +68,6 @@ export function describeWatch(watch: CardWatch): string {
 /** The status card: masked summary, failure reasons, who shared it and when, watch state, buttons. */
 export function renderStatusCard(input: StatusCardInput): SlackMessage {
   const { job } = input;
-  const terminal = TERMINAL_STATUSES.has(job.status);
   const blocks: Block[] = buildJobSummary(job, { now: input.now, mask: true });
 
   const reasons = formatFailureReasons(input.failures, job.messages_failed, TOP_REASONS);
@@ -61,27 +83,13 @@ export function renderStatusCard(input: StatusCardInput): SlackMessage {
   if (input.watch !== undefined) context.push(describeWatch(input.watch));
   blocks.push(buildContext(context));
 
-  const watching = input.watch?.state === 'active';
-  const view = encodeQuery({ kind: 'view', jobId: job.job_id, page: 1 });
-  const buttons = [buildButton({ text: 'Refresh', actionId: ActionId.cardRefresh, value: view })];
-  if (watching) {
-    buttons.push(
-      buildButton({
-        text: 'Stop watching',
-        actionId: ActionId.stopWatch,
-        value: encodeQuery({ kind: 'watch', jobId: job.job_id }),
-      }),
-    );
-  } else if (!terminal) {
-    buttons.push(
-      buildButton({
-        text: 'Watch',
-        actionId: ActionId.watch,
-        value: encodeQuery({ kind: 'watch', jobId: job.job_id }),
-      }),
-    );
-  }
-  if (input.showCancel && !terminal) buttons.push(buildCancelButton(view));
+  const view: ViewQuery = { kind: 'view', jobId: job.job_id, page: 1 };
+  const watch = { kind: 'watch', jobId: job.job_id } as const;
+  const offered = jobButtons(job, { mayCancel: input.mayCancel, watching: input.watch?.state === 'active' });
+  const buttons = [cardRefreshButton.render(view)];
+  if (offered.stopWatching) buttons.push(stopWatchButton.render(watch));
+  if (offered.watch) buttons.push(watchButton.render(watch));
+  if (offered.cancel) buttons.push(cancelButton.render(view));
   blocks.push(...buildActions(BlockId.cardActions, buttons));
 
   return { text: buildFallbackText(describeJobLine(job, true)), blocks };

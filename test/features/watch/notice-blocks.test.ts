@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { renderCompletionNotice } from '../../../src/slack/blocks/completion-notice.js';
+import type { CompletionNoticeInput } from '../../../src/features/watch/notice-blocks.js';
+import { renderCompletionNotice } from '../../../src/features/watch/notice-blocks.js';
 import { findLimitViolations } from '../../../src/slack/blocks/limits.js';
-import type { CompletionNoticeInput } from '../../../src/slack/blocks/types.js';
-import { collectText, findUnsafeMarkup, HOSTILE, makeFailures, makeJob, makeStressJob, NOW, USER } from './factory.js';
+import {
+  collectText,
+  findUnsafeMarkup,
+  HOSTILE,
+  makeFailures,
+  makeJob,
+  makeStressJob,
+  NOW,
+  USER,
+} from '../../helpers/block-factory.js';
 
 function makeInput(overrides: Partial<CompletionNoticeInput> = {}): CompletionNoticeInput {
   return {

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../../src/cloudflare/schema.js';
-import { renderJobView } from '../../../src/slack/blocks/job-view.js';
+import { cancelButton } from '../../../src/features/cancel/buttons.js';
+import { shareButton } from '../../../src/features/card/buttons.js';
+import type { JobViewInput } from '../../../src/features/job-view/blocks.js';
+import { renderJobView } from '../../../src/features/job-view/blocks.js';
+import { filterButton, nextButton, prevButton, refreshButton } from '../../../src/features/job-view/buttons.js';
+import { watchButton } from '../../../src/features/watch/buttons.js';
 import { findLimitViolations } from '../../../src/slack/blocks/limits.js';
-import type { JobViewInput } from '../../../src/slack/blocks/types.js';
-import { ActionId, BlockId } from '../../../src/slack/ids.js';
+import { BlockId } from '../../../src/slack/ids.js';
 import { decodeQuery } from '../../../src/slack/query.js';
 import {
   collectButtons,
@@ -18,7 +22,7 @@ import {
   makeStressMessage,
   NOW,
   USER,
-} from './factory.js';
+} from '../../helpers/block-factory.js';
 
 function makeInput(overrides: Partial<JobViewInput> = {}): JobViewInput {
   return {
@@ -29,7 +33,7 @@ function makeInput(overrides: Partial<JobViewInput> = {}): JobViewInput {
     totalPages: 7,
     hasNext: true,
     requestedBy: USER,
-    canCancel: false,
+    mayCancel: false,
     now: NOW,
     ...overrides,
   };
@@ -288,15 +292,15 @@ describe('renderJobView', () => {
   describe('buttons', () => {
     it('has Prev only after page 1, each carrying the page it leads to', () => {
       const first = renderJobView(makeInput({ query: { kind: 'view', jobId: JOB_ID, page: 1 } }));
-      expect(collectButtons(first).has(ActionId.navPrev)).toBe(false);
+      expect(collectButtons(first).has(prevButton.actionId)).toBe(false);
       const second = renderJobView(makeInput());
-      expect(decodeButton(second, ActionId.navPrev)).toEqual({ kind: 'view', jobId: JOB_ID, page: 1 });
+      expect(decodeButton(second, prevButton.actionId)).toEqual({ kind: 'view', jobId: JOB_ID, page: 1 });
     });
 
     it('has Next only when there is a next page, keeping the filter', () => {
-      expect(collectButtons(renderJobView(makeInput({ hasNext: false }))).has(ActionId.navNext)).toBe(false);
+      expect(collectButtons(renderJobView(makeInput({ hasNext: false }))).has(nextButton.actionId)).toBe(false);
       const filtered = renderJobView(makeInput({ query: { kind: 'view', jobId: JOB_ID, status: 'FAILED', page: 2 } }));
-      expect(decodeButton(filtered, ActionId.navNext)).toEqual({
+      expect(decodeButton(filtered, nextButton.actionId)).toEqual({
         kind: 'view',
         jobId: JOB_ID,
         status: 'FAILED',
@@ -314,36 +318,36 @@ describe('renderJobView', () => {
           ? { kind: 'view' as const, jobId: JOB_ID, page: 3 }
           : { kind: 'view' as const, jobId: JOB_ID, status, page: 3 };
       const view = renderJobView(makeInput({ query }));
-      expect(labelOf(collectButtons(view).get(ActionId.navFilter))).toBe(label);
-      expect(decodeButton(view, ActionId.navFilter)).toEqual(next);
+      expect(labelOf(collectButtons(view).get(filterButton.actionId))).toBe(label);
+      expect(decodeButton(view, filterButton.actionId)).toEqual(next);
     });
 
     it('has Refresh and Share with the same query, Share styled primary, in the actions block', () => {
       const view = renderJobView(makeInput({ query: { kind: 'view', jobId: JOB_ID, status: 'FAILED', page: 2 } }));
       const same = { kind: 'view', jobId: JOB_ID, status: 'FAILED', page: 2 };
-      expect(decodeButton(view, ActionId.navRefresh)).toEqual(same);
-      expect(decodeButton(view, ActionId.share)).toEqual(same);
-      expect(collectButtons(view).get(ActionId.share)?.style).toBe('primary');
+      expect(decodeButton(view, refreshButton.actionId)).toEqual(same);
+      expect(decodeButton(view, shareButton.actionId)).toEqual(same);
+      expect(collectButtons(view).get(shareButton.actionId)?.style).toBe('primary');
       expect(view.blocks.at(-1)).toMatchObject({ type: 'actions', block_id: BlockId.actions });
     });
 
     it('has Watch only while the job is not terminal', () => {
       const running = renderJobView(makeInput());
-      expect(decodeButton(running, ActionId.watch)).toEqual({ kind: 'watch', jobId: JOB_ID });
+      expect(decodeButton(running, watchButton.actionId)).toEqual({ kind: 'watch', jobId: JOB_ID });
       for (const status of ['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']) {
         const done = renderJobView(makeInput({ job: makeJob({ status }) }));
-        expect(collectButtons(done).has(ActionId.watch)).toBe(false);
+        expect(collectButtons(done).has(watchButton.actionId)).toBe(false);
       }
       expect(
         collectButtons(renderJobView(makeInput({ job: makeJob({ status: 'QUARANTINED_FOREVER' }) }))).has(
-          ActionId.watch,
+          watchButton.actionId,
         ),
       ).toBe(true);
     });
 
     it('has Cancel job, behind a confirm dialog, only when allowed and the job is running', () => {
-      expect(collectButtons(renderJobView(makeInput({ canCancel: false }))).has(ActionId.cancel)).toBe(false);
-      const allowed = collectButtons(renderJobView(makeInput({ canCancel: true }))).get(ActionId.cancel);
+      expect(collectButtons(renderJobView(makeInput({ mayCancel: false }))).has(cancelButton.actionId)).toBe(false);
+      const allowed = collectButtons(renderJobView(makeInput({ mayCancel: true }))).get(cancelButton.actionId);
       expect(allowed).toMatchObject({
         style: 'danger',
         confirm: {
@@ -353,8 +357,8 @@ describe('renderJobView', () => {
         },
       });
       expect(JSON.stringify(allowed)).toContain('pending will not be processed');
-      const terminal = renderJobView(makeInput({ canCancel: true, job: makeJob({ status: 'COMPLETED' }) }));
-      expect(collectButtons(terminal).has(ActionId.cancel)).toBe(false);
+      const terminal = renderJobView(makeInput({ mayCancel: true, job: makeJob({ status: 'COMPLETED' }) }));
+      expect(collectButtons(terminal).has(cancelButton.actionId)).toBe(false);
     });
   });
 
@@ -387,7 +391,7 @@ describe('renderJobView', () => {
           pageSize,
           query: stressQuery,
           totalPages: 100_000,
-          canCancel: true,
+          mayCancel: true,
           requestedBy: '<!channel>',
         }),
       );

@@ -2,13 +2,35 @@
  * `/bulkjob list [status]`: recent jobs, newest first, one section a job with a View button, and paging.
  */
 import type { Job } from '../../cloudflare/schema.js';
-import { ActionId, BlockId } from '../ids.js';
-import { encodeQuery, type ListQuery } from '../query.js';
-import { buildActions, buildButton, buildContext, buildFallbackText, buildHeader, buildSection } from './builders.js';
-import { escapeOneLine, formatSlackDate, formatStatus, parseTimeMs, pluralize, progressBar } from './format.js';
-import { countDone, formatJobAction, formatJobCounts, formatJobId } from './job-summary.js';
-import { LIMITS } from './limits.js';
-import type { Block, JobListInput, SlackMessage } from './types.js';
+import {
+  buildActions,
+  buildContext,
+  buildFallbackText,
+  buildHeader,
+  buildSection,
+} from '../../slack/blocks/builders.js';
+import {
+  escapeOneLine,
+  formatSlackDate,
+  formatStatus,
+  parseTimeMs,
+  pluralize,
+  progressBar,
+} from '../../slack/blocks/format.js';
+import { countDone, formatJobAction, formatJobCounts, formatJobId } from '../../slack/blocks/job-summary.js';
+import { LIMITS } from '../../slack/blocks/limits.js';
+import type { Block, SlackMessage } from '../../slack/blocks/types.js';
+import { BlockId } from '../../slack/ids.js';
+import type { ListQuery } from '../../slack/query.js';
+import { listNextButton, listPrevButton, listViewButton } from './buttons.js';
+
+export interface JobListInput {
+  jobs: Job[];
+  query: ListQuery;
+  pageSize: number;
+  hasNext: boolean;
+  now: Date;
+}
 
 const COMMENT_MAX = 200;
 
@@ -48,11 +70,7 @@ export function renderJobList(input: JobListInput): SlackMessage {
 
   const rows: Block[] = shown.map((job, i) => ({
     ...buildSection(formatJobRow(job)),
-    accessory: buildButton({
-      text: 'View',
-      actionId: `${ActionId.navView}_${i}`,
-      value: encodeQuery({ kind: 'view', jobId: job.job_id, page: 1 }),
-    }),
+    accessory: listViewButton.render({ kind: 'view', jobId: job.job_id, page: 1 }, { index: i }),
   }));
   if (rows.length === 0) {
     rows.push(
@@ -72,12 +90,8 @@ export function renderJobList(input: JobListInput): SlackMessage {
   const page = (n: number): ListQuery =>
     query.status === undefined ? { kind: 'list', page: n } : { kind: 'list', status: query.status, page: n };
   const buttons: Record<string, unknown>[] = [];
-  if (query.page > 1) {
-    buttons.push(buildButton({ text: '◀ Prev', actionId: ActionId.navPrev, value: encodeQuery(page(query.page - 1)) }));
-  }
-  if (input.hasNext) {
-    buttons.push(buildButton({ text: 'Next ▶', actionId: ActionId.navNext, value: encodeQuery(page(query.page + 1)) }));
-  }
+  if (query.page > 1) buttons.push(listPrevButton.render(page(query.page - 1)));
+  if (input.hasNext) buttons.push(listNextButton.render(page(query.page + 1)));
 
   const blocks: Block[] = [
     buildHeader(escapeOneLine(title, LIMITS.headerText)),

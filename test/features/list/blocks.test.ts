@@ -1,10 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { renderJobList } from '../../../src/slack/blocks/job-list.js';
+import type { JobListInput } from '../../../src/features/list/blocks.js';
+import { renderJobList } from '../../../src/features/list/blocks.js';
+import { listNextButton, listPrevButton, listViewButton } from '../../../src/features/list/buttons.js';
 import { findLimitViolations } from '../../../src/slack/blocks/limits.js';
-import type { JobListInput } from '../../../src/slack/blocks/types.js';
-import { ActionId, BlockId } from '../../../src/slack/ids.js';
+import { BlockId } from '../../../src/slack/ids.js';
 import { decodeQuery } from '../../../src/slack/query.js';
-import { collectButtons, collectText, findUnsafeMarkup, makeJob, makeStressJob, NOW } from './factory.js';
+import {
+  collectButtons,
+  collectText,
+  findUnsafeMarkup,
+  makeJob,
+  makeStressJob,
+  NOW,
+} from '../../helpers/block-factory.js';
 
 const idFor = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
 
@@ -39,7 +47,7 @@ describe('renderJobList', () => {
           },
           {
             "accessory": {
-              "action_id": "bulkjob_nav_view_0",
+              "action_id": "bulkjob_list_view_0",
               "text": {
                 "emoji": true,
                 "text": "View",
@@ -61,7 +69,7 @@ describe('renderJobList', () => {
           },
           {
             "accessory": {
-              "action_id": "bulkjob_nav_view_1",
+              "action_id": "bulkjob_list_view_1",
               "text": {
                 "emoji": true,
                 "text": "View",
@@ -94,7 +102,7 @@ describe('renderJobList', () => {
             "block_id": "bulkjob_actions",
             "elements": [
               {
-                "action_id": "bulkjob_nav_prev",
+                "action_id": "bulkjob_list_prev",
                 "text": {
                   "emoji": true,
                   "text": "◀ Prev",
@@ -104,7 +112,7 @@ describe('renderJobList', () => {
                 "value": "{"kind":"list","status":"PROCESSING","page":1}",
               },
               {
-                "action_id": "bulkjob_nav_next",
+                "action_id": "bulkjob_list_next",
                 "text": {
                   "emoji": true,
                   "text": "Next ▶",
@@ -130,34 +138,34 @@ describe('renderJobList', () => {
     ];
     const list = renderJobList(makeInput({ jobs }));
     const views = [...collectButtons(list).entries()]
-      .filter(([id]) => id.startsWith(ActionId.navView))
+      .filter(([id]) => id.startsWith(listViewButton.actionId))
       .map(([id, button]) => [id, (decodeQuery(button.value as string) as { jobId: string }).jobId]);
     expect(views).toEqual([
-      [`${ActionId.navView}_0`, idFor(3)],
-      [`${ActionId.navView}_1`, idFor(2)],
-      [`${ActionId.navView}_2`, idFor(1)],
+      [`${listViewButton.actionId}_0`, idFor(3)],
+      [`${listViewButton.actionId}_1`, idFor(2)],
+      [`${listViewButton.actionId}_2`, idFor(1)],
     ]);
   });
 
   it('gives each View button a unique action id and a view query for page 1', () => {
     const list = renderJobList(makeInput());
-    const value = collectButtons(list).get(`${ActionId.navView}_0`)?.value;
+    const value = collectButtons(list).get(`${listViewButton.actionId}_0`)?.value;
     expect(decodeQuery(value as string)).toEqual({ kind: 'view', jobId: idFor(2), page: 1 });
   });
 
   describe('paging', () => {
     it('has Prev only after page 1 and Next only when there is more, keeping the filter', () => {
       const first = collectButtons(renderJobList(makeInput()));
-      expect(first.has(ActionId.navPrev)).toBe(false);
-      expect(first.has(ActionId.navNext)).toBe(false);
+      expect(first.has(listPrevButton.actionId)).toBe(false);
+      expect(first.has(listNextButton.actionId)).toBe(false);
       const middle = renderJobList(makeInput({ query: { kind: 'list', status: 'FAILED', page: 3 }, hasNext: true }));
       const buttons = collectButtons(middle);
-      expect(decodeQuery(buttons.get(ActionId.navPrev)?.value as string)).toEqual({
+      expect(decodeQuery(buttons.get(listPrevButton.actionId)?.value as string)).toEqual({
         kind: 'list',
         status: 'FAILED',
         page: 2,
       });
-      expect(decodeQuery(buttons.get(ActionId.navNext)?.value as string)).toEqual({
+      expect(decodeQuery(buttons.get(listNextButton.actionId)?.value as string)).toEqual({
         kind: 'list',
         status: 'FAILED',
         page: 4,

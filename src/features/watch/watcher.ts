@@ -4,17 +4,22 @@
  * a crash resumes every watch where it was; leases keep two instances from running the same watch.
  */
 import { randomUUID } from 'node:crypto';
-import { type Job, TERMINAL_STATUSES } from '../cloudflare/schema.js';
-import type { Config } from '../config.js';
-import { withDeadline } from '../deadline.js';
-import { BotError, SlackPostError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { Store, Watch } from '../store/types.js';
-import { assertAllowed } from './access.js';
-import { type CardService, slackErrorOf, slackRetryAfter } from './cards.js';
+import type { Job } from '../../cloudflare/schema.js';
+import type { Config } from '../../config.js';
+import { withDeadline } from '../../deadline.js';
+import { BotError, SlackApiError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { hasEnded } from '../../rules.js';
+import { assertAllowed } from '../../slack/access.js';
+import type { Store, Watch } from '../../store/types.js';
+import type { CardService } from '../card/cards.js';
+import type { FailureSummaries } from '../card/failures.js';
+import { buildNotice } from './notice.js';
+import type { WatchLoop } from './watches.js';
 
 export interface WatcherDeps {
   cards: CardService;
+  failures: FailureSummaries;
   store: Store;
   config: Config;
   logger: Logger;
@@ -51,7 +56,7 @@ const MAX_BACKOFF_MS = 5 * 60_000;
  */
 const REQUESTS_PER_REFRESH = 2;
 
-export class Watcher {
+export class Watcher implements WatchLoop {
   readonly #deps: WatcherDeps;
   readonly #owner: string;
   #timer: NodeJS.Timeout | undefined;
@@ -158,8 +163,8 @@ export class Watcher {
     const expired = now().getTime() >= watch.expiresAt.getTime();
     try {
       const job = await cards.readJob(card, opts);
-      if (TERMINAL_STATUSES.has(job.status) || expired) {
-        const reason = TERMINAL_STATUSES.has(job.status) ? 'terminal' : 'expired';
+      if (hasEnded(job) || expired) {
+        const reason = hasEnded(job) ? 'terminal' : 'expired';
         // The notice first (only an active watch posts one), then the end, then one edit showing it.
         await this.#notifyOnce(watch, job, reason, log);
         await store.finishWatch(watch.id, reason === 'terminal' ? 'finished' : 'expired', now());
@@ -186,11 +191,10 @@ export class Watcher {
       await store.releaseWatch(watch.id, this.#owner);
       return;
     }
-    const slackError = error instanceof SlackPostError ? error.slackError : slackErrorOf(error);
-    if (slackError && (await store.findCardById(watch.cardId))?.lostAt) {
+    if (error instanceof SlackApiError && error.messageGone) {
       // The card was deleted, or the bot lost the channel: nobody can see updates any more.
       await store.finishWatch(watch.id, 'lost', now());
-      log.info({ slackError }, 'watch ended: card can no longer be edited');
+      log.info({ slackError: error.slackError }, 'watch ended: card can no longer be edited');
       return;
     }
     if (expired) {
@@ -200,10 +204,8 @@ export class Watcher {
       return;
     }
     const failures = await store.recordWatchError(watch.id, error instanceof Error ? error.message : String(error));
-    const retryAfterSeconds =
-      slackError === 'ratelimited'
-        ? slackRetryAfter((error as { cause?: unknown }).cause ?? error)
-        : (error as { retryAfterSeconds?: number }).retryAfterSeconds;
+    // Slack's and Cloudflare's errors, and the budget's, say how long to wait when they know.
+    const retryAfterSeconds = (error as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
     const backoff = Math.min(MAX_BACKOFF_MS, (await this.intervalMs()) * 2 ** Math.min(failures, 6));
     const asked = Math.min(MAX_BACKOFF_MS, Math.max(0, Number(retryAfterSeconds) || 0) * 1000);
     const delay = Math.max(backoff, asked);
@@ -223,16 +225,16 @@ export class Watcher {
     const { store, cards } = this.#deps;
     if ((await store.findWatch(watch.id))?.noticeState !== 'none') return;
     const card = (await store.findCardById(watch.cardId))!;
-    const message = await cards.buildNotice(watch, job, reason);
+    const message = await buildNotice(this.#deps.failures, watch, job, reason, this.#deps.now());
     if (!(await store.beginNotice(watch.id, this.#deps.now()))) return;
     try {
       const ts = await cards.postInThread(card, message);
       await store.completeNotice(watch.id, ts);
       log.info({ noticeTs: ts }, 'completion notice posted');
     } catch (error) {
-      // Slack answered ok:false: nothing was posted, so the next refresh may try again. Any other failure
-      // (a timeout, a reset) may have posted it: the notice stays `posting` and is settled as posted later.
-      if (error instanceof SlackPostError) await store.abandonNotice(watch.id);
+      // Slack answered: nothing was posted, so the next refresh may try again. Without an answer (a
+      // timeout, a reset) it may have been posted: the notice stays `posting` and is settled later.
+      if (error instanceof SlackApiError && error.answered) await store.abandonNotice(watch.id);
       throw error;
     }
   }

@@ -2,18 +2,15 @@
  * The job view (docs/design.md, "What users see"): ephemeral to the one who asked, so it may show recipients. Summary, one page of
  * messages, the page line, and the navigation buttons, each carrying the query it leads to.
  */
-import { type Message, TERMINAL_STATUSES } from '../../cloudflare/schema.js';
-import { ActionId, BlockId } from '../ids.js';
-import { encodeQuery, type ViewQuery } from '../query.js';
+import type { Job, Message } from '../../cloudflare/schema.js';
+import { jobButtons } from '../../rules.js';
 import {
   buildActions,
-  buildButton,
-  buildCancelButton,
   buildContext,
   buildDivider,
   buildFallbackText,
   buildSection,
-} from './builders.js';
+} from '../../slack/blocks/builders.js';
 import {
   describeActionRaw,
   escapeAndTruncate,
@@ -22,10 +19,33 @@ import {
   pluralize,
   readRecipient,
   statusEmoji,
-} from './format.js';
-import { buildJobSummary, describeJobLine } from './job-summary.js';
-import { LIMITS } from './limits.js';
-import type { Block, JobViewInput, SlackMessage } from './types.js';
+} from '../../slack/blocks/format.js';
+import { buildJobSummary, describeJobLine } from '../../slack/blocks/job-summary.js';
+import { LIMITS } from '../../slack/blocks/limits.js';
+import type { Block, SlackMessage } from '../../slack/blocks/types.js';
+import { BlockId } from '../../slack/ids.js';
+import type { ViewQuery } from '../../slack/query.js';
+import { cancelButton } from '../cancel/buttons.js';
+import { shareButton } from '../card/buttons.js';
+import { watchButton } from '../watch/buttons.js';
+import { filterButton, nextButton, prevButton, refreshButton } from './buttons.js';
+
+export interface JobViewInput {
+  job: Job;
+  /** One page of messages (recipients included: the view is ephemeral to the one who asked). */
+  messages: Message[];
+  query: ViewQuery;
+  /** Messages a page; `messages.length` ≤ this. */
+  pageSize: number;
+  /** Total pages for the filter, from the job's counts; undefined when the counts cannot tell. */
+  totalPages: number | undefined;
+  hasNext: boolean;
+  /** Slack user id of whoever asked. */
+  requestedBy: string;
+  /** The viewer may cancel jobs (src/rules.ts decides whether this job offers Cancel). */
+  mayCancel: boolean;
+  now: Date;
+}
 
 /** Room for each upstream piece of a message line: roomy for one message a section, tight when packing. */
 const ROOMY = { recipient: 320, action: 120, reason: 900 } as const;
@@ -98,48 +118,16 @@ function buildViewButtons(input: JobViewInput): Record<string, unknown>[] {
   const here: ViewQuery =
     query.status === undefined ? { ...base, page: query.page } : { ...base, status: query.status, page: query.page };
   const buttons: Record<string, unknown>[] = [];
-  if (query.page > 1) {
-    buttons.push(
-      buildButton({
-        text: '◀ Prev',
-        actionId: ActionId.navPrev,
-        value: encodeQuery({ ...here, page: query.page - 1 }),
-      }),
-    );
-  }
-  if (input.hasNext) {
-    buttons.push(
-      buildButton({
-        text: 'Next ▶',
-        actionId: ActionId.navNext,
-        value: encodeQuery({ ...here, page: query.page + 1 }),
-      }),
-    );
-  }
-  const toggled: ViewQuery = query.status === undefined ? { ...base, status: 'FAILED', page: 1 } : { ...base, page: 1 };
+  if (query.page > 1) buttons.push(prevButton.render({ ...here, page: query.page - 1 }));
+  if (input.hasNext) buttons.push(nextButton.render({ ...here, page: query.page + 1 }));
   buttons.push(
-    buildButton({
-      text: query.status === undefined ? 'Failed only' : 'All statuses',
-      actionId: ActionId.navFilter,
-      value: encodeQuery(toggled),
-    }),
+    filterButton.render(query.status === undefined ? { ...base, status: 'FAILED', page: 1 } : { ...base, page: 1 }),
   );
-  buttons.push(buildButton({ text: 'Refresh', actionId: ActionId.navRefresh, value: encodeQuery(here) }));
-  buttons.push(
-    buildButton({ text: 'Share to channel', actionId: ActionId.share, value: encodeQuery(here), style: 'primary' }),
-  );
-  const terminal = TERMINAL_STATUSES.has(job.status);
-  if (!terminal) {
-    buttons.push(
-      buildButton({
-        text: 'Watch',
-        actionId: ActionId.watch,
-        value: encodeQuery({ kind: 'watch', jobId: query.jobId }),
-      }),
-    );
-  }
-  // `canCancel` already means "a write user and a running job"; the terminal check keeps a stale caller honest.
-  if (input.canCancel && !terminal) buttons.push(buildCancelButton(encodeQuery(here)));
+  buttons.push(refreshButton.render(here));
+  buttons.push(shareButton.render(here));
+  const offered = jobButtons(job, { mayCancel: input.mayCancel, watching: false });
+  if (offered.watch) buttons.push(watchButton.render({ kind: 'watch', jobId: query.jobId }));
+  if (offered.cancel) buttons.push(cancelButton.render(here));
   return buttons;
 }
 

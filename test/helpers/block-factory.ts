@@ -1,6 +1,6 @@
 /** Fixed jobs, messages and times for the Block Kit formatter tests. */
-import type { Job, Message } from '../../../src/cloudflare/schema.js';
-import type { FailureSummary } from '../../../src/slack/blocks/types.js';
+import type { Job, Message } from '../../src/cloudflare/schema.js';
+import type { FailureSummary } from '../../src/slack/blocks/types.js';
 
 export const JOB_ID = '182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e';
 export const NOW = new Date('2026-03-01T13:04:30Z');

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import type { CardService } from '../../src/slack/cards.js';
-import { Watcher } from '../../src/slack/watcher.js';
-import type { Store } from '../../src/store/types.js';
+import { loadConfig } from '../../../src/config.js';
+import type { CardService } from '../../../src/features/card/cards.js';
+import type { FailureSummaries } from '../../../src/features/card/failures.js';
+import { Watcher } from '../../../src/features/watch/watcher.js';
+import { createLogger } from '../../../src/logger.js';
+import type { Store } from '../../../src/store/types.js';
 
 const config = loadConfig({
   SLACK_BOT_TOKEN: 'xoxb-1',
@@ -16,6 +17,7 @@ function watcherWith(active: number, backgroundBudget?: { limit: number; windowM
   const store = { countActiveWatches: async () => active } as unknown as Store;
   return new Watcher({
     cards: {} as CardService,
+    failures: {} as FailureSummaries,
     store,
     config,
     logger: createLogger({ level: 'silent' }),

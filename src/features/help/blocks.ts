@@ -3,9 +3,9 @@
  */
 import { KNOWN_STATUSES } from '../../cloudflare/schema.js';
 import { EXAMPLE_JOB_ID, escapeMrkdwn } from '../../errors.js';
-import { COMMAND } from '../ids.js';
-import { buildContext, buildFallbackText, buildHeader, buildSection } from './builders.js';
-import type { SlackMessage } from './types.js';
+import { buildContext, buildFallbackText, buildHeader, buildSection } from '../../slack/blocks/builders.js';
+import type { SlackMessage } from '../../slack/blocks/types.js';
+import { COMMAND } from '../../slack/ids.js';
 
 /** Usage of `/bulkjob`: every form, valid statuses, and that a pasted URL works. */
 export function renderHelp(): SlackMessage {

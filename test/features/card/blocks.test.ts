@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { cancelButton } from '../../../src/features/cancel/buttons.js';
+import type { StatusCardInput } from '../../../src/features/card/blocks.js';
+import { renderStatusCard } from '../../../src/features/card/blocks.js';
+import { cardRefreshButton } from '../../../src/features/card/buttons.js';
+import { stopWatchButton, watchButton } from '../../../src/features/watch/buttons.js';
 import { findLimitViolations } from '../../../src/slack/blocks/limits.js';
-import { renderStatusCard } from '../../../src/slack/blocks/status-card.js';
-import type { StatusCardInput } from '../../../src/slack/blocks/types.js';
-import { ActionId, BlockId } from '../../../src/slack/ids.js';
+import { BlockId } from '../../../src/slack/ids.js';
 import { decodeQuery } from '../../../src/slack/query.js';
 import {
   collectButtons,
@@ -16,7 +19,7 @@ import {
   NOW,
   OTHER_USER,
   USER,
-} from './factory.js';
+} from '../../helpers/block-factory.js';
 
 function makeInput(overrides: Partial<StatusCardInput> = {}): StatusCardInput {
   return {
@@ -25,7 +28,7 @@ function makeInput(overrides: Partial<StatusCardInput> = {}): StatusCardInput {
     sharedBy: USER,
     sharedAt: new Date('2026-03-01T13:00:00Z'),
     updatedAt: NOW,
-    showCancel: false,
+    mayCancel: false,
     now: NOW,
     ...overrides,
   };
@@ -37,7 +40,7 @@ describe('renderStatusCard', () => {
   it('renders the summary, failure reasons, who shared it, the watch and the buttons', () => {
     expect(
       renderStatusCard(
-        makeInput({ watch: { state: 'active', startedBy: OTHER_USER, intervalSeconds: 30 }, showCancel: true }),
+        makeInput({ watch: { state: 'active', startedBy: OTHER_USER, intervalSeconds: 30 }, mayCancel: true }),
       ),
     ).toMatchInlineSnapshot(`
       {
@@ -297,37 +300,40 @@ describe('renderStatusCard', () => {
   describe('buttons', () => {
     it('always has Refresh, leading to page 1 of the job view, in the card actions block', () => {
       const card = renderStatusCard(makeInput({ job: makeJob({ status: 'COMPLETED' }) }));
-      const value = collectButtons(card).get(ActionId.cardRefresh)?.value;
+      const value = collectButtons(card).get(cardRefreshButton.actionId)?.value;
       expect(decodeQuery(value as string)).toEqual({ kind: 'view', jobId: JOB_ID, page: 1 });
       expect(card.blocks.at(-1)).toMatchObject({ type: 'actions', block_id: BlockId.cardActions });
     });
 
     it('has Watch when no watch is active and the job runs; Stop watching while a watch is active', () => {
       const unwatched = collectButtons(renderStatusCard(makeInput()));
-      expect(decodeQuery(unwatched.get(ActionId.watch)?.value as string)).toEqual({ kind: 'watch', jobId: JOB_ID });
-      expect(unwatched.has(ActionId.stopWatch)).toBe(false);
+      expect(decodeQuery(unwatched.get(watchButton.actionId)?.value as string)).toEqual({
+        kind: 'watch',
+        jobId: JOB_ID,
+      });
+      expect(unwatched.has(stopWatchButton.actionId)).toBe(false);
       const stopped = collectButtons(
         renderStatusCard(makeInput({ watch: { state: 'stopped', startedBy: USER, intervalSeconds: 30 } })),
       );
-      expect(stopped.has(ActionId.watch)).toBe(true);
+      expect(stopped.has(watchButton.actionId)).toBe(true);
       const active = collectButtons(
         renderStatusCard(makeInput({ watch: { state: 'active', startedBy: USER, intervalSeconds: 30 } })),
       );
-      expect(active.has(ActionId.stopWatch)).toBe(true);
-      expect(active.has(ActionId.watch)).toBe(false);
+      expect(active.has(stopWatchButton.actionId)).toBe(true);
+      expect(active.has(watchButton.actionId)).toBe(false);
     });
 
     it('has Cancel job behind a confirm only when shown and the job runs', () => {
-      expect(collectButtons(renderStatusCard(makeInput())).has(ActionId.cancel)).toBe(false);
-      const cancel = collectButtons(renderStatusCard(makeInput({ showCancel: true }))).get(ActionId.cancel);
+      expect(collectButtons(renderStatusCard(makeInput())).has(cancelButton.actionId)).toBe(false);
+      const cancel = collectButtons(renderStatusCard(makeInput({ mayCancel: true }))).get(cancelButton.actionId);
       expect(cancel).toMatchObject({ style: 'danger', confirm: { title: { text: 'Cancel this job?' } } });
     });
 
     it.each(TERMINAL)('has neither Watch nor Cancel for a %s job', (status) => {
-      const buttons = collectButtons(renderStatusCard(makeInput({ job: makeJob({ status }), showCancel: true })));
-      expect(buttons.has(ActionId.watch)).toBe(false);
-      expect(buttons.has(ActionId.cancel)).toBe(false);
-      expect(buttons.has(ActionId.cardRefresh)).toBe(true);
+      const buttons = collectButtons(renderStatusCard(makeInput({ job: makeJob({ status }), mayCancel: true })));
+      expect(buttons.has(watchButton.actionId)).toBe(false);
+      expect(buttons.has(cancelButton.actionId)).toBe(false);
+      expect(buttons.has(cardRefreshButton.actionId)).toBe(true);
     });
   });
 
@@ -344,7 +350,7 @@ describe('renderStatusCard', () => {
           watch: { state: 'stopped', startedBy: '<!channel>', stoppedBy: '<!here>', intervalSeconds: 30 },
           cancelledBy: '<!everyone>',
           sharedBy: HOSTILE,
-          showCancel: true,
+          mayCancel: true,
         }),
       );
       expect(findLimitViolations(card)).toEqual([]);
@@ -360,7 +366,7 @@ describe('renderStatusCard', () => {
     it('fits for every watch state and a job with total 0 and no times', () => {
       for (const state of ['active', 'finished', 'stopped', 'expired', 'lost'] as const) {
         const card = renderStatusCard(
-          makeInput({ job: makeStressJob(), watch: { state, startedBy: USER, intervalSeconds: 30 }, showCancel: true }),
+          makeInput({ job: makeStressJob(), watch: { state, startedBy: USER, intervalSeconds: 30 }, mayCancel: true }),
         );
         expect(findLimitViolations(card)).toEqual([]);
       }

@@ -2,11 +2,24 @@
  * The thread reply when a watched job ends (or the watch gives up first): mentions the watcher, says how it
  * ended, with counts, duration and the top failure reasons. Channel-visible: no recipients, reasons masked.
  */
-import { buildFallbackText, buildSection } from './builders.js';
-import { formatFailureReasons } from './failure-reasons.js';
-import { escapeOneLine, formatDurationCompact, formatStatus, formatUser } from './format.js';
-import { describeTiming, formatJobAction, formatJobCounts, formatJobId } from './job-summary.js';
-import type { Block, CompletionNoticeInput, SlackMessage } from './types.js';
+import type { Job } from '../../cloudflare/schema.js';
+import { buildFallbackText, buildSection } from '../../slack/blocks/builders.js';
+import { formatFailureReasons } from '../../slack/blocks/failure-reasons.js';
+import { escapeOneLine, formatDurationCompact, formatStatus, formatUser } from '../../slack/blocks/format.js';
+import { describeTiming, formatJobAction, formatJobCounts, formatJobId } from '../../slack/blocks/job-summary.js';
+import type { Block, FailureSummary, SlackMessage } from '../../slack/blocks/types.js';
+
+export interface CompletionNoticeInput {
+  job: Job;
+  failures: FailureSummary;
+  /** Who started the watch: mentioned in the notice. */
+  watcher: string;
+  /** 'terminal': the job ended; 'expired': the watch hit its maximum time first. */
+  reason: 'terminal' | 'expired';
+  /** How long the watch ran, for "stopped watching after 12h" when `reason` is 'expired'. */
+  watchedForSeconds?: number;
+  now: Date;
+}
 
 /** A notice is a short thread reply: the three most frequent reasons are enough. */
 const TOP_REASONS = 3;

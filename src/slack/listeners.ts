@@ -1,0 +1,50 @@
+/**
+ * The Bolt listeners: ack first, always, within milliseconds and before any upstream call; then the allow
+ * lists (the clicking user, every time: anyone in a channel can click a shared card); then the handler the
+ * routes name (src/slack/routes.ts), with one log line and any error routed to the user (src/slack/reply.ts).
+ */
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { InputError } from '../errors.js';
+import { assertAllowed } from './access.js';
+import { readClick } from './click.js';
+import type { AppContext } from './context.js';
+import { ACTION_PREFIX, COMMAND } from './ids.js';
+import { parseCommandText } from './query.js';
+import { track } from './reply.js';
+import { findButton, routeCommand } from './routes.js';
+
+export function registerListeners(app: App, ctx: AppContext): void {
+  app.command(COMMAND, async ({ command, ack, respond }) => {
+    await ack();
+    const userId = command.user_id;
+    const channelId = command.channel_id;
+    await ctx.inFlight.track(
+      track(ctx.logger, { kind: 'command', user: userId, channel: channelId }, respond, async (fields) => {
+        // Access first: a user who is not allowed gets one line and no Cloudflare call is made.
+        assertAllowed(ctx.config.access, { userId, channelId });
+        const query = parseCommandText(command.text ?? '');
+        await routeCommand({ ctx, userId, channelId, respond, fields }, query);
+      }),
+    );
+  });
+
+  app.action<BlockAction<ButtonAction>>(new RegExp(`^${ACTION_PREFIX}`), async ({ ack, body, action, respond }) => {
+    await ack();
+    const click = readClick(body, action);
+    await ctx.inFlight.track(
+      track(
+        ctx.logger,
+        { kind: 'action', user: click.userId, channel: click.channelId, action: click.actionId },
+        respond,
+        async (fields) => {
+          assertAllowed(ctx.config.access, { userId: click.userId, channelId: click.channelId });
+          const button = findButton(click.actionId);
+          if (!button) {
+            throw new InputError('That button is from an older version of bulkjob. Run `/bulkjob` again.', 'bad_value');
+          }
+          await button.click({ ctx, click, respond, fields });
+        },
+      ),
+    );
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * The bot's only calls that post or edit channel messages. Every failure leaves here as a `SlackApiError`
+ * that says whether Slack answered (nothing happened), asked us to wait, or could not be reached (it may
+ * have happened), so callers never read the Web API client's error shapes themselves.
+ */
+import type { WebClient } from '@slack/web-api';
+import { SlackApiError } from '../errors.js';
+import type { SlackMessage } from './blocks/types.js';
+
+/** Classify a WebClient failure; anything that is not one (a bug of ours) is returned unchanged. */
+export function toSlackApiError(method: string, error: unknown): unknown {
+  if (error instanceof SlackApiError) return error;
+  const e = error as { code?: unknown; data?: { error?: unknown }; retryAfter?: unknown; statusCode?: unknown };
+  switch (e?.code) {
+    case 'slack_webapi_platform_error': {
+      const slackError = typeof e.data?.error === 'string' ? e.data.error : 'unknown_error';
+      return new SlackApiError(method, 'refused', slackError, { cause: error });
+    }
+    case 'slack_webapi_rate_limited_error': {
+      const retryAfterSeconds = typeof e.retryAfter === 'number' ? e.retryAfter : undefined;
+      return new SlackApiError(method, 'rate_limited', 'ratelimited', {
+        cause: error,
+        ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+      });
+    }
+    case 'slack_webapi_http_error':
+      return new SlackApiError(method, 'unreachable', `http_${Number(e.statusCode) || 0}`, { cause: error });
+    case 'slack_webapi_request_error':
+      return new SlackApiError(method, 'unreachable', 'request_failed', { cause: error });
+    default:
+      return error;
+  }
+}
+
+export class SlackMessages {
+  readonly #client: WebClient;
+
+  constructor(client: WebClient) {
+    this.#client = client;
+  }
+
+  /** `chat.postMessage`, in a thread when `threadTs` is given; returns the new message's ts. */
+  async post(channel: string, message: SlackMessage, threadTs?: string): Promise<string> {
+    let ts: string | undefined;
+    try {
+      const result = await this.#client.chat.postMessage({
+        channel,
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+        text: message.text,
+        blocks: message.blocks as never,
+        unfurl_links: false,
+        unfurl_media: false,
+      });
+      ts = result.ts;
+    } catch (error) {
+      throw toSlackApiError('chat.postMessage', error);
+    }
+    // ok without a ts: the post may exist, but we cannot point at it.
+    if (!ts) throw new SlackApiError('chat.postMessage', 'unreachable', 'no_ts');
+    return ts;
+  }
+
+  /** `chat.update`: replace a message's text and blocks. */
+  async update(channel: string, ts: string, message: SlackMessage): Promise<void> {
+    try {
+      await this.#client.chat.update({ channel, ts, text: message.text, blocks: message.blocks as never });
+    } catch (error) {
+      throw toSlackApiError('chat.update', error);
+    }
+  }
+}
