@@ -61,3 +61,15 @@ export function defineButton<V>(spec: ButtonSpec<V>): Button<V> {
     },
   };
 }
+
+/** ◀ Prev and Next ▶ for a paged message: `<prefix>_prev` and `<prefix>_next`, each carrying the page it leads to. */
+export function definePaging<V>(
+  prefix: string,
+  codec: Codec<V>,
+  handle: ButtonSpec<V>['handle'],
+): { prev: Button<V>; next: Button<V> } {
+  return {
+    prev: defineButton({ actionId: `${prefix}_prev`, label: '◀ Prev', codec, handle }),
+    next: defineButton({ actionId: `${prefix}_next`, label: 'Next ▶', codec, handle }),
+  };
+}

@@ -126,25 +126,23 @@ export function decodeQuery(value: string | undefined): JobQuery {
   return parsed.data;
 }
 
+/** A codec for values that must be one kind of query: any other kind is a button from an older version. */
+function codecOf<K extends JobQuery['kind']>(kind: K): Codec<Extract<JobQuery, { kind: K }>> {
+  return {
+    encode: encodeQuery,
+    decode(raw) {
+      const query = decodeQuery(raw);
+      if (query.kind !== kind) throw olderVersion();
+      return query as Extract<JobQuery, { kind: K }>;
+    },
+  };
+}
+
 /** A button that leads to one page of a job view (Prev, Next, the filter toggle, Refresh, a list's View). */
-export const viewCodec: Codec<ViewQuery> = {
-  encode: encodeQuery,
-  decode(raw) {
-    const query = decodeQuery(raw);
-    if (query.kind !== 'view') throw olderVersion();
-    return query;
-  },
-};
+export const viewCodec: Codec<ViewQuery> = codecOf('view');
 
 /** A button that leads to one page of `/bulkjob list`. */
-export const listCodec: Codec<ListQuery> = {
-  encode: encodeQuery,
-  decode(raw) {
-    const query = decodeQuery(raw);
-    if (query.kind !== 'list') throw olderVersion();
-    return query;
-  },
-};
+export const listCodec: Codec<ListQuery> = codecOf('list');
 
 /** The job a button acts on, from a view or watch value (cards and views have carried both). */
 function jobIdOf(query: JobQuery): string {

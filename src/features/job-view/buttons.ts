@@ -1,21 +1,10 @@
 /** The job view's own buttons: each carries the page of the view it leads to. */
-import { defineButton } from '../../slack/button.js';
+import { defineButton, definePaging } from '../../slack/button.js';
 import { viewCodec } from '../../slack/query.js';
 import { openJobView, refreshJobView } from './handler.js';
 
-export const prevButton = defineButton({
-  actionId: 'bulkjob_nav_prev',
-  label: '◀ Prev',
-  codec: viewCodec,
-  handle: openJobView,
-});
-
-export const nextButton = defineButton({
-  actionId: 'bulkjob_nav_next',
-  label: 'Next ▶',
-  codec: viewCodec,
-  handle: openJobView,
-});
+/** `bulkjob_nav_prev`, `bulkjob_nav_next`. */
+export const { prev: prevButton, next: nextButton } = definePaging('bulkjob_nav', viewCodec, openJobView);
 
 /** Failed only ⇄ All statuses: the label names the view the button leads to. */
 export const filterButton = defineButton({

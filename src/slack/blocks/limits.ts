@@ -159,28 +159,32 @@ class Checker {
   }
 
   checkContext(at: string, block: Json): void {
-    if (!Array.isArray(block.elements) || block.elements.length === 0) {
-      this.report(at, 'context has no elements');
-      return;
-    }
-    if (block.elements.length > LIMITS.contextElements) {
-      this.report(at, `${block.elements.length} elements (max ${LIMITS.contextElements})`);
-    }
-    block.elements.forEach((element, i) => {
-      this.checkText(`${at} elements[${i}]`, element, LIMITS.contextText);
-    });
+    this.checkElements(at, block, 'context', LIMITS.contextElements, (where, element) =>
+      this.checkText(where, element, LIMITS.contextText),
+    );
   }
 
   checkActions(at: string, block: Json): void {
+    this.checkElements(at, block, 'actions block', LIMITS.actionsElements, (where, element) =>
+      this.checkElement(where, element),
+    );
+  }
+
+  /** A block's `elements`: present, not empty, at most `max`, each checked by `check`. */
+  checkElements(
+    at: string,
+    block: Json,
+    what: string,
+    max: number,
+    check: (at: string, element: unknown) => void,
+  ): void {
     if (!Array.isArray(block.elements) || block.elements.length === 0) {
-      this.report(at, 'actions block has no elements');
+      this.report(at, `${what} has no elements`);
       return;
     }
-    if (block.elements.length > LIMITS.actionsElements) {
-      this.report(at, `${block.elements.length} elements (max ${LIMITS.actionsElements})`);
-    }
+    if (block.elements.length > max) this.report(at, `${block.elements.length} elements (max ${max})`);
     block.elements.forEach((element, i) => {
-      this.checkElement(`${at} elements[${i}]`, element);
+      check(`${at} elements[${i}]`, element);
     });
   }
 }
