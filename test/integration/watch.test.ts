@@ -239,6 +239,23 @@ describe('cancel', () => {
     expect(stack.cf.countRequests({ method: 'POST' })).toBe(0);
   });
 
+  it('checks the button against its card before cancelling anything', async () => {
+    const stack = await start();
+    const job = addLiveJob(stack, 1000);
+    const other = addLiveJob(stack, 1000);
+    const card = await watchCommand(stack, job);
+    // A write user's click whose value was edited to name another running job.
+    await stack.slack.click({
+      userId: USER,
+      message: stack.slack.message(CHANNEL, card.ts)!,
+      actionId: cancelButton.actionId,
+      value: JSON.stringify({ kind: 'view', jobId: other, page: 1 }),
+    });
+    const reply = await stack.slack.waitFor((s) => s.ephemeralFor(USER, CHANNEL).at(-1));
+    expect(textOf(reply)).toMatch(/does not match its card/);
+    expect(stack.cf.countRequests({ method: 'POST' })).toBe(0);
+  });
+
   it('the job view shows Cancel job only to write users', async () => {
     const stack = await start();
     const job = addLiveJob(stack, 1000);
