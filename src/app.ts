@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver, type SocketModeReceiverOptions } from '@slack/bolt';
 import { CloudflareClient, type CloudflareClientOptions } from './cloudflare/client.js';
 import type { Config } from './config.js';
 import { withDeadline } from './deadline.js';
@@ -41,6 +41,8 @@ export interface AppDeps {
   now?: () => Date;
   /** Start the watch loop on `start()` (default true). */
   runWatches?: boolean;
+  /** Socket Mode client timing (tests): the SDK also waits `clientPingTimeout` (default 5 s) before a reconnect. */
+  socketMode?: Pick<SocketModeReceiverOptions, 'clientPingTimeout'>;
 }
 
 export interface BulkjobApp {
@@ -77,6 +79,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
     ? new SocketModeReceiver({
         appToken: config.slack.appToken,
         logger: slackLogger,
+        ...deps.socketMode,
         // The socket's own `apps.connections.open` call must go to the same Slack (GovSlack, tests).
         ...(config.slack.apiUrl
           ? { installerOptions: { clientOptions: { slackApiUrl: `${config.slack.apiUrl}/` } } }

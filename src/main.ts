@@ -2,7 +2,7 @@
  * Start-up as a function of the environment, so it can be tested: read the configuration (one line per
  * problem on failure, never a secret), build the logger and the app, and start it.
  */
-import { type BulkjobApp, createApp } from './app.js';
+import { type AppDeps, type BulkjobApp, createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger, type Logger, scrub } from './logger.js';
 
@@ -16,6 +16,8 @@ export interface StartIo {
   stderr: (line: string) => void;
   /** Log destination (tests capture it); default stdout. */
   logDestination?: { write(line: string): void };
+  /** App options the environment does not set (tests: Socket Mode timing). */
+  app?: Pick<AppDeps, 'socketMode'>;
 }
 
 export type StartResult =
@@ -45,7 +47,7 @@ export async function startFromEnv(io: StartIo): Promise<StartResult> {
   });
   let bot: BulkjobApp | undefined;
   try {
-    bot = createApp({ config, logger });
+    bot = createApp({ config, logger, ...io.app });
     const { port } = await bot.start();
     logger.info(
       {

@@ -18,8 +18,13 @@ import { CF_TOKEN, CHANNEL, USER } from '../helpers/stack.js';
 
 const botToken = `xoxb-sock-${randomBytes(6).toString('hex')}`;
 const appToken = `xapp-1-A0SIM-1-${randomBytes(8).toString('hex')}`;
-/** The socket client waits 5 s (its ping timeout) before it reconnects. */
-const RECONNECT_MS = 12_000;
+/**
+ * The socket client waits its ping timeout (5 s by default) before it reconnects; the bot here gets 1 s,
+ * so a reconnect takes about a second (and a pong may be at most that late on a loaded machine).
+ */
+const CLIENT_PING_TIMEOUT_MS = 1_000;
+/** Bounds the wait for a reconnect. */
+const RECONNECT_MS = 8_000;
 
 let cf: CloudflareSim;
 let slack: SlackSim;
@@ -52,6 +57,7 @@ beforeAll(async () => {
     },
     stderr: (line) => void stderr.push(line),
     logDestination: { write: (line) => void logs.push(line) },
+    app: { socketMode: { clientPingTimeout: CLIENT_PING_TIMEOUT_MS } },
   });
   if (!result.ok) throw new Error(`the bot did not start: ${stderr.join('\n')}`);
   bot = result;
@@ -80,6 +86,8 @@ async function dropAndAwaitReconnect(mode: SocketDropMode): Promise<void> {
   expect(slack.dropSocket(mode)).toBe(1);
   await slack.waitFor((s) => s.openSocketConnections.some((c) => c.id > current!.id), { timeoutMs: RECONNECT_MS });
   expect(slack.socketConnections.find((c) => c.id === current!.id)?.closedAtMs).toBeDefined();
+  // The client waited the ping timeout it was given, not its 5 s default.
+  expect(logs.join('\n')).toContain(`will wait for ${CLIENT_PING_TIMEOUT_MS} milliseconds`);
 }
 
 describe('a bot in Socket Mode', () => {
