@@ -80,6 +80,11 @@ export interface SlackSimOptions {
    * such breaches are only recorded in `limitViolations`.
    */
   rejectInvalidBlocks?: boolean;
+  /**
+   * How long Slack waits for the bot's ack before it gives up (`timedOut`). Default 3000, as Slack; tests
+   * of the give-up itself shorten it.
+   */
+  ackDeadlineMs?: number;
 }
 
 /** A handler for an extra route (`addRoute`). */
@@ -119,14 +124,14 @@ export interface ClickInput {
 
 /** What the bot answered to a command or click. */
 export interface DeliveryResult {
-  /** The HTTP status; over the socket 200 once acked, 0 when no ack came within 3 s. */
+  /** The HTTP status; over the socket 200 once acked, 0 when no ack came within the deadline (3 s). */
   status: number;
   /** The response body; over the socket the ack's `payload` as JSON (empty when it has none). */
   body: string;
   /** Milliseconds until the bot answered (real time, not the injected clock). */
   ackMs: number;
   /**
-   * Slack gives up after 3 s and shows the user an error. Over HTTP the simulator still waits for the answer;
+   * Slack gives up after 3 s (`ackDeadlineMs`) and shows the user an error. Over HTTP the simulator still waits for the answer;
    * over the socket it stops waiting.
    */
   timedOut: boolean;
@@ -160,6 +165,7 @@ interface ResponseUrlRecord {
 /** https://docs.slack.dev/interactivity/handling-user-interaction#message_responses */
 const RESPONSE_URL_MAX_USES = 5;
 const RESPONSE_URL_TTL_MS = 30 * 60 * 1000;
+/** Slack's: a request not acked within 3 s has failed (the user sees an error). */
 const ACK_DEADLINE_MS = 3000;
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 /** Form fields the Web API clients send as JSON strings. */
@@ -220,6 +226,8 @@ export class SlackSim {
   now: () => number;
   /** How `sendCommand` and `click` reach the bot unless a call says otherwise. */
   transport: Transport;
+  /** How long Slack waits for an ack (ms): 3000 unless the simulator was started with another. */
+  readonly ackDeadlineMs: number;
 
   readonly #server: Server;
   readonly #signingSecret: string;
@@ -263,6 +271,7 @@ export class SlackSim {
     this.now = options.now ?? Date.now;
     this.#randomId = options.randomId ?? randomUUID;
     this.#rejectInvalidBlocks = options.rejectInvalidBlocks ?? false;
+    this.ackDeadlineMs = options.ackDeadlineMs ?? ACK_DEADLINE_MS;
     this.state = new SlackState(() => this.now());
   }
 
@@ -297,7 +306,7 @@ export class SlackSim {
         appId: SimIdentity.appId,
         now: () => sim!.now(),
         randomId: sim.#randomId,
-        ackDeadlineMs: ACK_DEADLINE_MS,
+        ackDeadlineMs: sim.ackDeadlineMs,
       });
     }
     return sim;
@@ -596,7 +605,7 @@ export class SlackSim {
     const response = await fetch(this.botUrl, { method: 'POST', headers, body, signal: AbortSignal.timeout(30_000) });
     const text = await response.text();
     const ackMs = performance.now() - started;
-    return { status: response.status, body: text, ackMs, timedOut: ackMs > ACK_DEADLINE_MS };
+    return { status: response.status, body: text, ackMs, timedOut: ackMs > this.ackDeadlineMs };
   }
 
   /**
