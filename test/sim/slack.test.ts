@@ -362,7 +362,12 @@ describe('fault injection', () => {
   });
 
   it("is honoured by Slack's own WebClient, which waits Retry-After and retries", async () => {
-    const client = new webApi.WebClient(TOKEN, { slackApiUrl: sim.apiUrl, logLevel: webApi.LogLevel.ERROR });
+    // No backoff of the client's own (its default adds 1-2 s), so the wait measured is Retry-After's alone.
+    const client = new webApi.WebClient(TOKEN, {
+      slackApiUrl: sim.apiUrl,
+      logLevel: webApi.LogLevel.ERROR,
+      retryConfig: { retries: 1, minTimeout: 0, maxTimeout: 0 },
+    });
     sim.rateLimit('chat.postMessage', { calls: 1, retryAfterSeconds: 1 });
     const started = Date.now();
     const result = await client.chat.postMessage({ channel: 'C1', text: 'after a wait', blocks: [section('b')] });
