@@ -19,7 +19,14 @@ import { buttonLabels, textOf } from '../helpers/slack-text.js';
 import { CHANNEL, OTHER_USER, type Stack, startStack, USER } from '../helpers/stack.js';
 
 const FAST = { intervalMs: 100, tickMs: 50, leaseMs: 1_000 };
+/**
+ * How long a test watches for something that must not happen (a second notice, an edit after the end): a few
+ * refresh intervals, each a chance for a still-running watch to do it.
+ */
+const QUIET_MS = 3 * FAST.intervalMs;
 const ENV = { BULKJOB_WRITE_USERS: USER };
+/** The lease a crashed instance leaves behind. */
+const CRASHED_LEASE_MS = 300;
 
 /**
  * Tests run watches every 100 ms. The watch loop stretches its interval so watches fit in the budget's
@@ -74,6 +81,15 @@ function replies(stack: Stack, card: SimMessage): SimMessage[] {
   return stack.slack.threadReplies(CHANNEL, card.ts);
 }
 
+function quiet(): Promise<void> {
+  return new Promise((r) => setTimeout(r, QUIET_MS));
+}
+
+/** How many times the job itself has been read (`GET …/bulk/{id}`, not its messages). */
+function jobReads(stack: Stack, jobId: string): number {
+  return stack.cf.countRequests({ method: 'GET', path: new RegExp(`/bulk/${jobId}$`) });
+}
+
 describe('watch', () => {
   it('keeps the card current to the end and posts exactly one completion notice', async () => {
     const stack = await start();
@@ -89,13 +105,13 @@ describe('watch', () => {
     });
     expect(edited.edits).toBeGreaterThan(0);
 
-    // Nothing changes upstream: refreshes go on, but the card is not edited again.
-    await new Promise((r) => setTimeout(r, 300));
-    const editsWhileStill = stack.slack.message(CHANNEL, card.ts)!.edits;
-    const readsWhileStill = stack.cf.countRequests({ jobId: job, method: 'GET' });
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Nothing changes upstream: refreshes go on, but the card is not edited again. A watch's refreshes run
+    // one after another, each reading the job twice (the loop's read, then the card's): the fifth read after
+    // this point starts a third refresh, so two whole refreshes have run since, and edited nothing.
+    const editsWhileStill = edited.edits;
+    const readsWhileStill = jobReads(stack, job);
+    await stack.slack.waitFor(() => jobReads(stack, job) >= readsWhileStill + 5);
     expect(stack.slack.message(CHANNEL, card.ts)!.edits).toBe(editsWhileStill);
-    expect(stack.cf.countRequests({ jobId: job, method: 'GET' })).toBeGreaterThan(readsWhileStill);
 
     clock += 20_000;
     const notice = await stack.slack.waitFor((s) => s.threadReplies(CHANNEL, card.ts)[0], { timeoutMs: 10_000 });
@@ -108,7 +124,7 @@ describe('watch', () => {
     });
     expect(buttonLabels(final)).not.toContain('Stop watching');
 
-    await new Promise((r) => setTimeout(r, 600));
+    await quiet();
     expect(replies(stack, card)).toHaveLength(1);
     expect(stack.bot.ctx.cards).toBeDefined();
     expect(stack.slack.limitViolations).toEqual([]);
@@ -126,7 +142,7 @@ describe('watch', () => {
       const second = await start({ dataDir, sims: first.sims });
       const notice = await second.slack.waitFor((s) => s.threadReplies(CHANNEL, card.ts)[0], { timeoutMs: 10_000 });
       expect(textOf(notice)).toContain(`<@${USER}>`);
-      await new Promise((r) => setTimeout(r, 600));
+      await quiet();
       expect(replies(second, card)).toHaveLength(1);
       expect(second.slack.channelMessages(CHANNEL)).toHaveLength(1);
     } finally {
@@ -144,7 +160,8 @@ describe('watch', () => {
       const crashed = openStore({ dataDir });
       await first.slack.waitFor(async () => (await crashed.countActiveWatches()) > 0);
       const [watch] = await crashed.listActiveWatches();
-      expect(await crashed.claimWatch(watch!.id, 'crashed-instance', FAST.leaseMs, watch!.nextRunAt)).toBe(true);
+      // A short lease, so the takeover need not wait long for it to expire.
+      expect(await crashed.claimWatch(watch!.id, 'crashed-instance', CRASHED_LEASE_MS, watch!.nextRunAt)).toBe(true);
       await crashed.close();
       await first.stopBot();
 
@@ -152,7 +169,7 @@ describe('watch', () => {
       const second = await start({ dataDir, sims: first.sims });
       const notice = await second.slack.waitFor((s) => s.threadReplies(CHANNEL, card.ts)[0], { timeoutMs: 10_000 });
       expect(textOf(notice)).toMatch(/COMPLETED/);
-      await new Promise((r) => setTimeout(r, 600));
+      await quiet();
       expect(replies(second, card)).toHaveLength(1);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
@@ -176,7 +193,7 @@ describe('watch', () => {
     expect(buttonLabels(stopped)).toContain('Watch');
     const edits = stopped.edits;
     clock += 30_000;
-    await new Promise((r) => setTimeout(r, 600));
+    await quiet();
     expect(stack.slack.message(CHANNEL, card.ts)!.edits).toBe(edits);
     expect(replies(stack, card)).toHaveLength(0);
   });
@@ -188,10 +205,16 @@ describe('watch', () => {
     stack.slack.deleteMessage(CHANNEL, card.ts);
     clock += 3_000;
     await stack.slack.waitFor((s) => s.callsTo('chat.update').some((c) => c.error === 'message_not_found'));
-    await new Promise((r) => setTimeout(r, 300));
+    // The watch has ended (not merely failed once and backed off).
+    const store = openStore({ dataDir: stack.dataDir });
+    try {
+      await stack.slack.waitFor(async () => (await store.countActiveWatches()) === 0);
+    } finally {
+      await store.close();
+    }
     const updates = stack.slack.callsTo('chat.update').length;
     clock += 30_000;
-    await new Promise((r) => setTimeout(r, 600));
+    await quiet();
     expect(stack.slack.callsTo('chat.update')).toHaveLength(updates);
     expect(stack.slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts)).toHaveLength(0);
   });
@@ -426,7 +449,7 @@ describe('allow lists and stored watches', () => {
       await second.slack.waitFor(async () => (await store.countActiveWatches()) === 0);
       await store.close();
       clock += 30_000;
-      await new Promise((r) => setTimeout(r, 500));
+      await quiet();
       expect(second.slack.message(CHANNEL, card.ts)!.edits).toBe(edits);
       expect(replies(second, card)).toHaveLength(0);
     } finally {
