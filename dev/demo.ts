@@ -33,6 +33,11 @@ export interface DemoOptions {
   logLevel?: string;
   /** How long the live job takes from start to COMPLETED (default 150 s). */
   liveJobDurationMs?: number;
+  /**
+   * The simulated Cloudflare's clock, which every job's progress follows (default `Date.now`). Tests move it
+   * forward to end the live job on cue instead of waiting for it.
+   */
+  cloudflareNow?: () => number;
   /** How often a watched card is refreshed (default 5 s). */
   watchIntervalMs?: number;
   /** Stop everything on SIGINT / SIGTERM (default true; tests pass false). */
@@ -209,9 +214,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoHandle> {
     const dataDir = await mkdtemp(join(tmpdir(), 'bulkjob-demo-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
 
-    const cloudflare = await CloudflareSim.start({ token: cloudflareToken });
+    const cloudflareNow = options.cloudflareNow ?? Date.now;
+    const cloudflare = await CloudflareSim.start({ token: cloudflareToken, now: cloudflareNow });
     cleanups.push(() => cloudflare.close());
-    const jobs = seedJobs(cloudflare, Date.now(), liveJobDurationMs);
+    const jobs = seedJobs(cloudflare, cloudflareNow(), liveJobDurationMs);
 
     const { port, fallback } = resolvePort(options);
     const slack = await listenSlackSim(port, host, fallback, { signingSecret, botToken });

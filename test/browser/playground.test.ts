@@ -17,8 +17,11 @@ if (FOUND && 'skip' in FOUND) console.warn(FOUND.skip);
 const SKIP = !FOUND || 'skip' in FOUND;
 const ARTIFACTS = new URL('../../artifacts/', import.meta.url);
 const DOCS = new URL('../../docs/', import.meta.url);
-/** The live job's whole run: long enough to be seen running, short enough for a test. */
-const LIVE_JOB_MS = 15_000;
+/**
+ * The live job's whole run: far longer than the story, so it is only ever seen running until the test moves
+ * the simulated Cloudflare's clock past its end (the watch then notices within a few seconds).
+ */
+const LIVE_JOB_MS = 120_000;
 
 /** Steps wait on what the page shows, never on sleeps; this bounds each wait. */
 const STEP_MS = 10_000;
@@ -46,6 +49,8 @@ describe.skipIf(SKIP)('the playground in a browser', () => {
   let browser: Browser;
   let context: BrowserContext;
   const logs: string[] = [];
+  /** How far the simulated Cloudflare's clock is ahead of real time. */
+  let cloudflareAheadMs = 0;
 
   beforeAll(async () => {
     browser = await launch();
@@ -54,6 +59,7 @@ describe.skipIf(SKIP)('the playground in a browser', () => {
       log: () => {},
       logger: createLogger({ level: 'warn', destination: { write: (line: string) => void logs.push(line) } }),
       liveJobDurationMs: LIVE_JOB_MS,
+      cloudflareNow: () => Date.now() + cloudflareAheadMs,
       watchIntervalMs: 500,
       handleSignals: false,
     });
@@ -85,12 +91,14 @@ describe.skipIf(SKIP)('the playground in a browser', () => {
     expect(await page.getByTestId('composer-input').getAttribute('placeholder')).toBe(`/bulkjob ${hint}`);
     expect(await page.getByTestId('composer-hint').textContent()).toContain(hint);
 
-    // Start watching the live job first: it runs while we try the rest.
+    // Start watching the live job first, then let it run to its end while we try the rest.
     const { live, failures, pending } = demo.jobs;
     await send(page, `/bulkjob watch ${live.id}`);
     const liveCard = topLevel(page, live.id, { ephemeral: false }).filter({ hasText: 'Watching' });
     await liveCard.waitFor({ timeout: STEP_MS });
     const liveCardTs = await liveCard.getAttribute('data-ts');
+    expect(demo.cloudflare.jobSnapshot(live.id)?.status).not.toBe('COMPLETED');
+    cloudflareAheadMs = LIVE_JOB_MS;
 
     // The job view: ephemeral, rendered from Block Kit (header, fields, emoji, dates, buttons).
     await send(page, `/bulkjob ${failures.id}`);
@@ -177,10 +185,10 @@ describe.skipIf(SKIP)('the playground in a browser', () => {
 
     await page.screenshot({ path: screenshotPath(ARTIFACTS, 'playground.png') });
 
-    // The live job ends: its card says so, and the completion notice lands in the card's thread.
+    // The live job has ended: its card says so, and the completion notice lands in the card's thread.
     const thread = page.locator(`[data-testid="message-group"][data-ts="${liveCardTs}"] [data-testid="thread"]`);
     const notice = thread.getByTestId('message').filter({ hasText: 'ended' });
-    await notice.waitFor({ timeout: LIVE_JOB_MS + 20_000 });
+    await notice.waitFor({ timeout: STEP_MS });
     expect(await notice.textContent()).toContain('COMPLETED');
     expect(await notice.locator('.mention').first().textContent()).toBe('@alex.rivera');
     expect(await thread.getByTestId('thread-label').textContent()).toBe('1 reply');
