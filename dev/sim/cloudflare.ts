@@ -164,6 +164,7 @@ export class CloudflareSim {
   readonly #jobFaults = new Map<string, FaultSlot>();
   #globalFault: FaultSlot | undefined;
   #latencyMs: number;
+  #held: Promise<void> | undefined;
   #log: SimRequest[] = [];
   #jobCounter = 0;
   readonly #timers = new Set<NodeJS.Timeout>();
@@ -252,6 +253,21 @@ export class CloudflareSim {
     this.#latencyMs = ms;
   }
 
+  /**
+   * Hold every request that arrives from now on until the returned function is called (then they are
+   * answered as usual): lets a test line up concurrent requests without guessing at timings.
+   */
+  hold(): () => void {
+    let release!: () => void;
+    this.#held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    return () => {
+      this.#held = undefined;
+      release();
+    };
+  }
+
   /** Every request so far, oldest first. */
   get requests(): readonly SimRequest[] {
     return this.#log;
@@ -284,6 +300,7 @@ export class CloudflareSim {
     });
     req.resume();
 
+    if (this.#held) await this.#held;
     if (this.#latencyMs > 0) await this.#delay(this.#latencyMs);
     const fault = this.#takeFault(route?.jobId);
     if (fault?.kind === 'slow') await this.#delay(fault.delayMs);
