@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KNOWN_STATUSES } from '../src/cloudflare/schema.js';
 import { loadConfig } from '../src/config.js';
-import { hasEnded, jobButtons, mayCancel, someoneMayCancel } from '../src/rules.js';
+import { hasEnded, jobButtons, mayCancel, outcomeOf, readCounts, someoneMayCancel } from '../src/rules.js';
 
 const ENDED = ['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED'];
 const access = (writeUsers?: string) =>
@@ -40,5 +41,78 @@ describe('the domain rules', () => {
         }
       }
     }
+  });
+});
+
+describe('readCounts: counts that add up', () => {
+  const job = (overrides: Partial<Parameters<typeof readCounts>[0]>) => ({
+    status: 'COMPLETED',
+    total_messages_discovered: 797,
+    messages_successful: 0,
+    messages_failed: 0,
+    messages_pending: 0,
+    ...overrides,
+  });
+
+  it('counts what a cancelled job leaves as cancelled when Cloudflare does not say', () => {
+    expect(readCounts(job({ status: 'CANCELLED' }))).toMatchObject({ remainder: 797, remainderLabel: 'cancelled' });
+  });
+
+  it("uses Cloudflare's messages_cancelled, and calls any rest not processed", () => {
+    expect(readCounts(job({ status: 'CANCELLED', messages_cancelled: 790 }))).toMatchObject({
+      cancelled: 790,
+      remainder: 7,
+      remainderLabel: 'not processed',
+    });
+  });
+
+  it('calls the rest of a running job not yet counted', () => {
+    expect(readCounts(job({ status: 'PROCESSING', messages_pending: 700 }))).toMatchObject({
+      remainder: 97,
+      remainderLabel: 'not yet counted',
+    });
+  });
+
+  it('flags negative counts and parts above the total', () => {
+    expect(readCounts(job({ messages_failed: -1 })).problem).toBe('negative');
+    expect(readCounts(job({ messages_successful: 800 })).problem).toBe('over_total');
+  });
+
+  it('always adds up to the total, or says why it cannot (any counts, any status)', () => {
+    const count = fc.integer({ min: -5, max: 1_000_000 });
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...KNOWN_STATUSES, 'NEW_STATUS'),
+        count,
+        count,
+        count,
+        count,
+        fc.option(count, { nil: undefined }),
+        (status, total, successful, failed, pending, cancelled) => {
+          const counts = readCounts({
+            status,
+            total_messages_discovered: total,
+            messages_successful: successful,
+            messages_failed: failed,
+            messages_pending: pending,
+            messages_cancelled: cancelled,
+          });
+          if (counts.problem) return;
+          expect(counts.remainder).toBeGreaterThanOrEqual(0);
+          expect(counts.successful + counts.failed + counts.pending + counts.cancelled + counts.remainder).toBe(total);
+        },
+      ),
+    );
+  });
+});
+
+describe('outcomeOf', () => {
+  it('tells a clean completion from one with failures, and each ending from the others', () => {
+    expect(outcomeOf({ status: 'COMPLETED', messages_failed: 0 })).toBe('completed');
+    expect(outcomeOf({ status: 'COMPLETED', messages_failed: 574 })).toBe('completed_with_failures');
+    expect(outcomeOf({ status: 'FAILED', messages_failed: 3 })).toBe('failed');
+    expect(outcomeOf({ status: 'CANCELLED', messages_failed: 0 })).toBe('cancelled');
+    expect(outcomeOf({ status: 'SKIPPED', messages_failed: 0 })).toBe('skipped');
+    expect(outcomeOf({ status: 'PROCESSING', messages_failed: 9 })).toBe('running');
   });
 });

@@ -48,6 +48,11 @@ export interface SimJobSpec {
   progress?: SimProgress;
   /** Varies the generated messages; default derived from the id. */
   seed?: number;
+  /**
+   * Send `messages_cancelled` (newer than the OpenAPI extract; Cloudflare sends it now). Default true;
+   * false plays an older API that leaves cancelled messages out of every count.
+   */
+  reportsCancelled?: boolean;
 }
 
 /** A job as the simulator keeps it: the spec resolved, plus what happened to it since (a cancel). */
@@ -58,6 +63,7 @@ export interface SimJob {
   actionType: SimActionType;
   destination: string;
   failureRate: number;
+  reportsCancelled: boolean;
   comment: string | null;
   createdAt: number;
   progress: SimProgress;
@@ -190,6 +196,7 @@ export function resolveJob(spec: SimJobSpec, fallbackId: string, now: number): S
     actionType: spec.actionType ?? 'MOVE',
     destination: spec.destination ?? 'DeletedItems',
     failureRate,
+    reportsCancelled: spec.reportsCancelled ?? true,
     comment: spec.comment === undefined ? null : spec.comment,
     createdAt,
     progress: spec.progress ?? { kind: 'static', status: 'COMPLETED' },
@@ -368,6 +375,9 @@ export function jobDetail(job: SimJob, t: number): Record<string, unknown> {
     messages_pending: state.tail === 'PENDING' ? state.discovered - state.processed : 0,
     messages_successful: state.processed - failed,
     messages_failed: failed,
+    ...(job.reportsCancelled
+      ? { messages_cancelled: state.tail === 'CANCELLED' ? state.discovered - state.processed : 0 }
+      : {}),
     created_at: iso(job.createdAt),
     started_at: state.startedAt === null ? null : iso(state.startedAt),
     completed_at: state.completedAt === null ? null : iso(state.completedAt),

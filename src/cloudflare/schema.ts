@@ -60,6 +60,8 @@ export const JobSchema = z.looseObject({
   messages_pending: z.number().int(),
   messages_successful: z.number().int(),
   messages_failed: z.number().int(),
+  /** Newer than our OpenAPI extract: Cloudflare now sends it on cancelled jobs; optional, never relied on. */
+  messages_cancelled: z.number().int().optional(),
   created_at: DateTimeSchema,
   started_at: DateTimeSchema.nullish(),
   completed_at: DateTimeSchema.nullish(),

@@ -106,7 +106,9 @@ describe.skipIf(SKIP)('the playground in a browser', () => {
     await view.waitFor({ timeout: STEP_MS });
     const viewTs = await view.getAttribute('data-ts');
     await expect.poll(() => view.getByTestId('ephemeral-note').textContent()).toContain('Only visible to you');
-    expect(await view.locator('.b-header').textContent()).toBe('✅ Bulk RELEASE');
+    // The job completed, but with failures: it must not read as a clean success.
+    expect(await view.locator('.b-header').textContent()).toBe('⚠️ Bulk RELEASE');
+    expect(await view.textContent()).toMatch(/COMPLETED with [\d,]+ failures \(\d+%\)/);
     expect(await view.locator('.b-field').first().textContent()).toBe(`Job\n${failures.id}`);
     expect(await view.locator('code').first().textContent()).toBe(failures.id);
     const firstDate = view.getByTestId('date').first();
@@ -189,11 +191,12 @@ describe.skipIf(SKIP)('the playground in a browser', () => {
     const thread = page.locator(`[data-testid="message-group"][data-ts="${liveCardTs}"] [data-testid="thread"]`);
     const notice = thread.getByTestId('message').filter({ hasText: 'ended' });
     await notice.waitFor({ timeout: STEP_MS });
-    expect(await notice.textContent()).toContain('COMPLETED');
+    // 4 % of the live job's messages fail: it ends completed with failures, and says so.
+    expect(await notice.textContent()).toMatch(/COMPLETED with [\d,]+ failures/);
     expect(await notice.locator('.mention').first().textContent()).toBe('@alex.rivera');
     expect(await thread.getByTestId('thread-label').textContent()).toBe('1 reply');
     const endedCard = page.locator(`[data-testid="message-group"] > [data-testid="message"][data-ts="${liveCardTs}"]`);
-    await expect.poll(() => endedCard.locator('.b-header').textContent(), { timeout: STEP_MS }).toMatch(/^✅/);
+    await expect.poll(() => endedCard.locator('.b-header').textContent(), { timeout: STEP_MS }).toMatch(/^⚠️/);
     expect(await endedCard.getByTestId('edited').count()).toBe(1);
 
     await endedCard.scrollIntoViewIfNeeded();

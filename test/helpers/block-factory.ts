@@ -114,7 +114,8 @@ export function collectTexts(message: { text: string; blocks: unknown[] }): stri
 }
 
 /** Markup we write ourselves: mentions of the fixture users and date tokens. Anything else in `<…>` leaked. */
-const OUR_MARKUP = /^<(?:@U012ABCDEF|@U098ZYXWVU|!date\^\d+\^\{date_short_pretty\} \{time\}\|[0-9T:-]+Z)>$/;
+const OUR_MARKUP =
+  /^<(?:@U012ABCDEF|@U098ZYXWVU|!date\^\d+\^(?:\{date_short_pretty\} \{time\}|\{time_secs\})\|[0-9T:-]+Z)>$/;
 
 /** Raw `<`/`>` outside our own markup, and `&` that does not start an entity: both mean unescaped text. */
 export function findUnsafeMarkup(message: { text: string; blocks: unknown[] }): string[] {

@@ -4,10 +4,11 @@
  * on it is masked (`[address]`) in case it quotes one.
  */
 import type { Job } from '../../cloudflare/schema.js';
+import type { PaceSample } from '../../progress.js';
 import { jobButtons } from '../../rules.js';
 import { buildActions, buildContext, buildFallbackText, buildSection } from '../../slack/blocks/builders.js';
 import { formatFailureReasons } from '../../slack/blocks/failure-reasons.js';
-import { formatSlackDate, formatUser } from '../../slack/blocks/format.js';
+import { formatAsOf, formatSlackDate, formatUser } from '../../slack/blocks/format.js';
 import { buildJobSummary, describeJobLine } from '../../slack/blocks/job-summary.js';
 import type { Block, FailureSummary, SlackMessage } from '../../slack/blocks/types.js';
 import { BlockId } from '../../slack/ids.js';
@@ -39,6 +40,8 @@ export interface StatusCardInput {
   cancelledBy?: string;
   /** Someone may cancel jobs (src/rules.ts decides whether this job's card offers Cancel). */
   mayCancel: boolean;
+  /** Counts the recent refreshes saw, for a steadier rate and time left. */
+  samples?: readonly PaceSample[];
   now: Date;
 }
 
@@ -68,7 +71,11 @@ export function describeWatch(watch: CardWatch): string {
 /** The status card: masked summary, failure reasons, who shared it and when, watch state, buttons. */
 export function renderStatusCard(input: StatusCardInput): SlackMessage {
   const { job } = input;
-  const blocks: Block[] = buildJobSummary(job, { now: input.now, mask: true });
+  const blocks: Block[] = buildJobSummary(job, {
+    now: input.now,
+    mask: true,
+    ...(input.samples ? { samples: input.samples } : {}),
+  });
 
   const reasons = formatFailureReasons(input.failures, job.messages_failed, TOP_REASONS);
   if (reasons !== undefined) blocks.push(buildSection(reasons));
@@ -78,7 +85,7 @@ export function renderStatusCard(input: StatusCardInput): SlackMessage {
 
   const context = [
     `Shared by ${formatUser(input.sharedBy)} · ${formatSlackDate(input.sharedAt)}`,
-    `Updated ${formatSlackDate(input.updatedAt)}`,
+    formatAsOf(input.updatedAt, 'As of'),
   ];
   if (input.watch !== undefined) context.push(describeWatch(input.watch));
   blocks.push(buildContext(context));

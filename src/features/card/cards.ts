@@ -9,6 +9,7 @@ import type { Job } from '../../cloudflare/schema.js';
 import type { Config } from '../../config.js';
 import { InputError, SlackApiError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { PaceSamples } from '../../progress.js';
 import { someoneMayCancel } from '../../rules.js';
 import type { FailureSummary, SlackMessage } from '../../slack/blocks/types.js';
 import { KeyedLock } from '../../slack/keyed-lock.js';
@@ -63,6 +64,8 @@ export function toCardWatch(watch: Watch | undefined, intervalSeconds: number): 
 export class CardService {
   readonly #deps: CardServiceDeps;
   readonly #cardLock = new KeyedLock();
+  /** What the recent refreshes read, per job: the card's rate and time left come from them. */
+  readonly #pace = new PaceSamples();
 
   constructor(deps: CardServiceDeps) {
     this.#deps = deps;
@@ -75,6 +78,7 @@ export class CardService {
   async share(target: CardTarget, watch?: CardWatch, knownJob?: Job): Promise<Card> {
     const { store, now } = this.#deps;
     const job = knownJob ?? (await this.#deps.cloudflare.getJob(target.jobId, { priority: 'user', fresh: true }));
+    this.#pace.record(job, now());
     const failures = await this.#deps.failures.for(job, { priority: 'user' });
     const sharedAt = now();
     const draft = { sharedBy: target.userId, sharedAt, cancelledBy: null } as const;
@@ -103,6 +107,7 @@ export class CardService {
   async update(card: Card, opts: RequestOptions, options: { force?: boolean } = {}): Promise<Job> {
     const { store, now } = this.#deps;
     const job = await this.#deps.cloudflare.getJob(card.jobId, opts);
+    this.#pace.record(job, now());
     const failures = await this.#deps.failures.for(job, opts);
     // One edit of a card at a time, and the card and its watch read inside the lock: an edit that started
     // earlier (a Refresh click) can never land after a newer one (the watch's final edit, a Stop).
@@ -193,6 +198,7 @@ export class CardService {
       ...(watch ? { watch } : {}),
       ...(card.cancelledBy ? { cancelledBy: card.cancelledBy } : {}),
       mayCancel: someoneMayCancel(config.access),
+      samples: this.#pace.samplesOf(job.job_id),
       now: at,
     });
   }

@@ -15,6 +15,7 @@ import {
   describeActionRaw,
   escapeAndTruncate,
   escapeOneLine,
+  formatAsOf,
   formatSlackDate,
   pluralize,
   readRecipient,
@@ -142,7 +143,7 @@ export function renderJobView(input: JobViewInput): SlackMessage {
     input.messages.length === 0 ? [buildSection(describeEmptyPage(query))] : sections.map((text) => buildSection(text));
 
   const pageLine = input.totalPages === undefined ? `Page ${query.page}` : `Page ${query.page} of ${input.totalPages}`;
-  const context = [`${pageLine} · ${describeFilter(query.status)}`];
+  const context = [`${pageLine} · ${describeFilter(query.status)} · ${formatAsOf(input.now)}`];
   if (omitted > 0) {
     context.push(
       `${pluralize(omitted, 'more message')} on this page did not fit; use the failed-only view to narrow it.`,

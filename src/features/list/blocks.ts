@@ -11,13 +11,19 @@ import {
 } from '../../slack/blocks/builders.js';
 import {
   escapeOneLine,
+  formatAsOf,
   formatSlackDate,
-  formatStatus,
   parseTimeMs,
   pluralize,
   progressBar,
 } from '../../slack/blocks/format.js';
-import { countDone, formatJobAction, formatJobCounts, formatJobId } from '../../slack/blocks/job-summary.js';
+import {
+  countDone,
+  formatJobAction,
+  formatJobCounts,
+  formatJobId,
+  formatOutcome,
+} from '../../slack/blocks/job-summary.js';
 import { LIMITS } from '../../slack/blocks/limits.js';
 import type { Block, SlackMessage } from '../../slack/blocks/types.js';
 import { BlockId } from '../../slack/ids.js';
@@ -50,7 +56,7 @@ function describeListFilter(status: string | undefined): string {
 
 function formatJobRow(job: Job): string {
   const lines = [
-    `${formatStatus(job.status)} · *${formatJobAction(job, false)}*`,
+    `${formatOutcome(job)} · *${formatJobAction(job, false)}*`,
     formatJobId(job.job_id),
     `${formatJobCounts(job)} · ${progressBar(countDone(job), job.total_messages_discovered)}`,
     `Created ${formatSlackDate(job.created_at)}`,
@@ -84,7 +90,7 @@ export function renderJobList(input: JobListInput): SlackMessage {
     );
   }
 
-  const context = [`Page ${query.page} · ${describeListFilter(query.status)}`];
+  const context = [`Page ${query.page} · ${describeListFilter(query.status)} · ${formatAsOf(input.now)}`];
   if (jobs.length > shown.length) context.push(`${pluralize(jobs.length - shown.length, 'more job')} not shown`);
 
   const page = (n: number): ListQuery =>

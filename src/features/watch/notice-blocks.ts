@@ -5,8 +5,15 @@
 import type { Job } from '../../cloudflare/schema.js';
 import { buildFallbackText, buildSection } from '../../slack/blocks/builders.js';
 import { formatFailureReasons } from '../../slack/blocks/failure-reasons.js';
-import { escapeOneLine, formatDurationCompact, formatStatus, formatUser } from '../../slack/blocks/format.js';
-import { describeTiming, formatJobAction, formatJobCounts, formatJobId } from '../../slack/blocks/job-summary.js';
+import { escapeOneLine, formatDurationCompact, formatUser } from '../../slack/blocks/format.js';
+import {
+  describeOutcome,
+  describeTiming,
+  formatJobAction,
+  formatJobCounts,
+  formatJobId,
+  formatOutcome,
+} from '../../slack/blocks/job-summary.js';
 import type { Block, FailureSummary, SlackMessage } from '../../slack/blocks/types.js';
 
 export interface CompletionNoticeInput {
@@ -30,9 +37,9 @@ function describeEnding(input: CompletionNoticeInput): string {
   if (input.reason === 'expired') {
     const after =
       input.watchedForSeconds === undefined ? '' : ` after ${formatDurationCompact(input.watchedForSeconds * 1000)}`;
-    return `:hourglass: Stopped watching${after}, job still ${formatStatus(job.status)}`;
+    return `:hourglass: Stopped watching${after}, job still ${formatOutcome(job)}`;
   }
-  return `ended: ${formatStatus(job.status)}`;
+  return `ended: ${formatOutcome(job)}`;
 }
 
 /** The completion notice for a watched job. */
@@ -52,7 +59,7 @@ export function renderCompletionNotice(input: CompletionNoticeInput): SlackMessa
   const plainEnding =
     input.reason === 'expired'
       ? `stopped watching, job still ${escapeOneLine(job.status, 60)}`
-      : `ended ${escapeOneLine(job.status, 60)}`;
+      : `ended ${describeOutcome(job)}`;
   const text = `${watcher} Bulk ${formatJobAction(job, true)} job ${escapeOneLine(job.job_id, 60)} ${plainEnding}: ${formatJobCounts(job)}`;
   return { text: buildFallbackText(text), blocks };
 }

@@ -103,6 +103,15 @@ export function formatSlackDate(value: string | Date | null | undefined): string
 }
 
 /**
+ * When a view or card was read, to the second, in each viewer's time zone: `as of 10:42:17`. Every view and
+ * card carries one, so a Refresh visibly does something.
+ */
+export function formatAsOf(date: Date, lead = 'as of'): string {
+  const unix = Math.floor(date.getTime() / 1000);
+  return `${lead} <!date^${unix}^{time_secs}|${formatIsoTime(date)}>`;
+}
+
+/**
  * A compact duration with at most two units: `45s`, `4m 5s`, `1h 4m`, `2d 3h`. Negative spans (clock skew
  * between Cloudflare and us) show as `0s`.
  */

@@ -3,7 +3,8 @@
  * card: a header, ten fields, and the job's comment and status message when present.
  */
 import type { Job } from '../../cloudflare/schema.js';
-import { hasEnded } from '../../rules.js';
+import { estimatePace, type Pace, type PaceSample } from '../../progress.js';
+import { hasEnded, outcomeOf, readCounts } from '../../rules.js';
 import { buildFieldsSection, buildHeader, buildSection } from './builders.js';
 import {
   computePercent,
@@ -13,7 +14,6 @@ import {
   formatCount,
   formatDurationCompact,
   formatSlackDate,
-  formatStatus,
   formatUser,
   maskEmails,
   measureSpan,
@@ -28,6 +28,8 @@ export interface JobSummaryOptions {
   mask: boolean;
   /** Slack user id shown as "Requested by" (the ephemeral view). */
   requestedBy?: string;
+  /** Counts recent refreshes saw (watched cards): a steadier rate than the job's average. */
+  samples?: readonly PaceSample[];
 }
 
 /** Upstream free text (comment, status message) gets this much room each, so both fit one section. */
@@ -48,14 +50,69 @@ export function formatJobId(jobId: string): string {
   return `\`${escapeOneLine(jobId, 60).replaceAll('`', 'ˋ')}\``;
 }
 
-/** `1,000 discovered · 600 successful · 20 failed · 380 pending`. */
+/**
+ * `1,000 discovered · 600 successful · 20 failed · 380 pending`, adding up to the total: what the parts
+ * leave is shown as cancelled, not processed or not yet counted (`readCounts`), and counts that cannot be
+ * right are flagged, never shown as if fine.
+ */
 export function formatJobCounts(job: Job): string {
-  return [
-    `${formatCount(job.total_messages_discovered)} discovered`,
-    `${formatCount(job.messages_successful)} successful`,
-    `${formatCount(job.messages_failed)} failed`,
-    `${formatCount(job.messages_pending)} pending`,
-  ].join(' · ');
+  const counts = readCounts(job);
+  const count = (n: number) => (Number.isFinite(n) && n >= 0 ? formatCount(n) : '?');
+  const parts = [
+    `${count(counts.total)} discovered`,
+    `${count(counts.successful)} successful`,
+    `${count(counts.failed)} failed`,
+    `${count(counts.pending)} pending`,
+  ];
+  const cancelled = counts.cancelled + (counts.remainderLabel === 'cancelled' ? counts.remainder : 0);
+  if (cancelled > 0) parts.push(`${count(cancelled)} cancelled`);
+  if (counts.remainder > 0 && counts.remainderLabel !== 'cancelled') {
+    parts.push(`${count(counts.remainder)} ${counts.remainderLabel}`);
+  }
+  if (counts.problem === 'negative')
+    parts.push(':warning: Cloudflare sent a negative count; check the job in the dashboard');
+  if (counts.problem === 'over_total') {
+    parts.push(
+      `:warning: these add up to more than the ${count(counts.total)} discovered; check the job in the dashboard`,
+    );
+  }
+  return parts.join(' · ');
+}
+
+const OUTCOME_EMOJI = {
+  completed: ':white_check_mark:',
+  completed_with_failures: ':warning:',
+  failed: ':x:',
+  cancelled: ':no_entry_sign:',
+  skipped: ':fast_forward:',
+} as const;
+
+/** The emoji of a job at a glance: its outcome once it has ended, its status while it runs. */
+export function outcomeEmoji(job: Job): string {
+  const outcome = outcomeOf(job);
+  return outcome === 'running' ? statusEmoji(job.status) : OUTCOME_EMOJI[outcome];
+}
+
+/** `COMPLETED with 574 failures (31%)` (escaped), the status itself otherwise. */
+export function describeOutcome(job: Job): string {
+  const status = escapeOneLine(job.status, 60);
+  if (outcomeOf(job) !== 'completed_with_failures') return status;
+  const percent = computePercent(job.messages_failed, job.total_messages_discovered);
+  const share = job.total_messages_discovered > 0 ? ` (${percent < 1 ? '<1' : percent}%)` : '';
+  return `${status} with ${formatCount(job.messages_failed)} ${job.messages_failed === 1 ? 'failure' : 'failures'}${share}`;
+}
+
+/** `:warning: COMPLETED with 574 failures (31%)`, `:x: FAILED`, `:arrows_counterclockwise: PROCESSING`. */
+export function formatOutcome(job: Job): string {
+  return `${outcomeEmoji(job)} ${describeOutcome(job)}`;
+}
+
+/** `120/min · about 4m left`, `—` when it cannot be known; nothing for a job that has ended. */
+export function formatPace(pace: Pace | undefined): string {
+  if (pace === undefined) return 'Rate —';
+  const rate = pace.perMinute >= 10 ? Math.round(pace.perMinute) : Math.round(pace.perMinute * 10) / 10;
+  const left = pace.remainingMs === undefined ? 'time left —' : `about ${formatDurationCompact(pace.remainingMs)} left`;
+  return `${formatCount(rate)}/min · ${left}`;
 }
 
 /** Messages done (successful or failed): the numerator of the progress bar. */
@@ -78,7 +135,7 @@ export function describeTiming(job: Job, now: Date): { label: string; value: str
 
 /** The header text: state emoji and the action, e.g. `:white_check_mark: Bulk MOVE → DeletedItems`. */
 export function formatJobTitle(job: Job, mask: boolean): string {
-  return `${statusEmoji(job.status)} Bulk ${formatJobAction(job, mask)}`;
+  return `${outcomeEmoji(job)} Bulk ${formatJobAction(job, mask)}`;
 }
 
 /** Header, summary fields and notes for one job. */
@@ -87,11 +144,13 @@ export function buildJobSummary(job: Job, options: JobSummaryOptions): Block[] {
   const total = job.total_messages_discovered;
   const progress =
     total > 0
-      ? `${progressBar(countDone(job), total)}\n${formatCount(countDone(job))} of ${formatCount(total)} done`
+      ? `${progressBar(countDone(job), total)}\n${formatCount(countDone(job))} of ${formatCount(total)} done${
+          hasEnded(job) ? '' : `\n${formatPace(estimatePace(job, options.now, options.samples))}`
+        }`
       : `${progressBar(0, 0)}\nno messages discovered${hasEnded(job) ? '' : ' yet'}`;
   const fields = [
     `*Job*\n${formatJobId(job.job_id)}`,
-    `*Status*\n${formatStatus(job.status)}`,
+    `*Status*\n${formatOutcome(job)}`,
     `*Action*\n${formatJobAction(job, options.mask)}`,
     `*Progress*\n${progress}`,
     `*Messages*\n${formatJobCounts(job)}`,
@@ -119,7 +178,7 @@ export function buildJobSummary(job: Job, options: JobSummaryOptions): Block[] {
 export function describeJobLine(job: Job, mask: boolean): string {
   const percent = computePercent(countDone(job), job.total_messages_discovered);
   return (
-    `Bulk ${formatJobAction(job, mask)} ${escapeOneLine(job.job_id, 60)}: ${escapeOneLine(job.status, 60)}, ` +
+    `Bulk ${formatJobAction(job, mask)} ${escapeOneLine(job.job_id, 60)}: ${describeOutcome(job)}, ` +
     `${percent}% done (${formatJobCounts(job)})`
   );
 }

@@ -76,7 +76,8 @@ describe('renderStatusCard', () => {
               {
                 "text": "*Progress*
       ▓▓▓▓▓▓░░░░ 62%
-      620 of 1,000 done",
+      620 of 1,000 done
+      9.7/min · about 39m 13s left",
                 "type": "mrkdwn",
                 "verbatim": true,
               },
@@ -140,7 +141,7 @@ describe('renderStatusCard', () => {
                 "verbatim": true,
               },
               {
-                "text": "Updated <!date^1772370270^{date_short_pretty} {time}|2026-03-01T13:04:30Z>",
+                "text": "As of <!date^1772370270^{time_secs}|2026-03-01T13:04:30Z>",
                 "type": "mrkdwn",
                 "verbatim": true,
               },
@@ -218,11 +219,11 @@ describe('renderStatusCard', () => {
     `);
   });
 
-  it('has no "Requested by" and no recipient, and says who shared it and when it was updated', () => {
+  it('has no "Requested by" and no recipient, and says who shared it and when it was read', () => {
     const text = collectText(renderStatusCard(makeInput()));
     expect(text).not.toContain('Requested by');
     expect(text).toContain('Shared by <@U012ABCDEF> · <!date^1772370000^');
-    expect(text).toContain('Updated <!date^1772370270^');
+    expect(text).toContain('As of <!date^1772370270^{time_secs}|2026-03-01T13:04:30Z>');
   });
 
   it('masks every email-shaped string in status messages, comments, reasons and destinations', () => {

@@ -80,7 +80,8 @@ describe('renderJobView', () => {
               {
                 "text": "*Progress*
       ▓▓▓▓▓▓░░░░ 62%
-      620 of 1,000 done",
+      620 of 1,000 done
+      9.7/min · about 39m 13s left",
                 "type": "mrkdwn",
                 "verbatim": true,
               },
@@ -157,7 +158,7 @@ describe('renderJobView', () => {
           {
             "elements": [
               {
-                "text": "Page 2 of 7 · all statuses",
+                "text": "Page 2 of 7 · all statuses · as of <!date^1772370270^{time_secs}|2026-03-01T13:04:30Z>",
                 "type": "mrkdwn",
                 "verbatim": true,
               },

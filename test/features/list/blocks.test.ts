@@ -79,7 +79,7 @@ describe('renderJobList', () => {
               "value": "{"kind":"view","jobId":"00000000-0000-4000-8000-000000000001","page":1}",
             },
             "text": {
-              "text": ":white_check_mark: COMPLETED · *MOVE → DeletedItems*
+              "text": ":warning: COMPLETED with 20 failures (2%) · *MOVE → DeletedItems*
       \`00000000-0000-4000-8000-000000000001\`
       1,000 discovered · 600 successful · 20 failed · 380 pending · ▓▓▓▓▓▓░░░░ 62%
       Created <!date^1772359200^{date_short_pretty} {time}|2026-03-01T10:00:00Z>",
@@ -91,7 +91,7 @@ describe('renderJobList', () => {
           {
             "elements": [
               {
-                "text": "Page 2 · processing",
+                "text": "Page 2 · processing · as of <!date^1772370270^{time_secs}|2026-03-01T13:04:30Z>",
                 "type": "mrkdwn",
                 "verbatim": true,
               },

@@ -36,7 +36,7 @@ describe('renderCompletionNotice', () => {
         "blocks": [
           {
             "text": {
-              "text": "<@U012ABCDEF> Bulk MOVE → DeletedItems \`182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e\` ended: :white_check_mark: COMPLETED.
+              "text": "<@U012ABCDEF> Bulk MOVE → DeletedItems \`182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e\` ended: :warning: COMPLETED with 20 failures (2%).
       1,000 discovered · 980 successful · 20 failed · 0 pending · duration 1h 4m",
               "type": "mrkdwn",
               "verbatim": true,
@@ -54,20 +54,23 @@ describe('renderCompletionNotice', () => {
             "type": "section",
           },
         ],
-        "text": "<@U012ABCDEF> Bulk MOVE → DeletedItems job 182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e ended COMPLETED: 1,000 discovered · 980 successful · 20 failed · 0 pending",
+        "text": "<@U012ABCDEF> Bulk MOVE → DeletedItems job 182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e ended COMPLETED with 20 failures (2%): 1,000 discovered · 980 successful · 20 failed · 0 pending",
       }
     `);
   });
 
   it.each([
-    ['COMPLETED', 'ended: :white_check_mark: COMPLETED'],
-    ['FAILED', 'ended: :x: FAILED'],
-    ['CANCELLED', 'ended: :no_entry_sign: CANCELLED'],
-    ['SKIPPED', 'ended: :fast_forward: SKIPPED'],
-    ['QUARANTINED_FOREVER', 'ended: :grey_question: QUARANTINED_FOREVER'],
-  ])('%s → %s', (status, words) => {
+    ['COMPLETED', 0, 'ended: :white_check_mark: COMPLETED.'],
+    ['COMPLETED', 20, 'ended: :warning: COMPLETED with 20 failures (2%).'],
+    ['FAILED', 20, 'ended: :x: FAILED'],
+    ['CANCELLED', 20, 'ended: :no_entry_sign: CANCELLED'],
+    ['SKIPPED', 0, 'ended: :fast_forward: SKIPPED'],
+    ['QUARANTINED_FOREVER', 0, 'ended: :grey_question: QUARANTINED_FOREVER'],
+  ])('%s with %i failures → %s', (status, failed, words) => {
     const notice = renderCompletionNotice(
-      makeInput({ job: makeJob({ status, completed_at: '2026-03-01T13:04:30Z' }) }),
+      makeInput({
+        job: makeJob({ status, completed_at: '2026-03-01T13:04:30Z', messages_failed: failed, messages_pending: 0 }),
+      }),
     );
     expect(collectText(notice)).toContain(words);
     expect(notice.text).toContain('<@U012ABCDEF>');
