@@ -175,11 +175,11 @@ export function userMessageFor(error: unknown): string {
   if (error instanceof NotAllowedError) {
     switch (error.reason) {
       case 'user':
-        return 'You are not allowed to use bulkjob. Ask your Slack admin to add you to BULKJOB_ALLOWED_USERS.';
+        return 'You are not on bulkjob’s list of users yet. Ask your bulkjob admin to add you.';
       case 'channel':
-        return 'bulkjob does not answer in this channel. Use it in a channel listed in BULKJOB_ALLOWED_CHANNELS.';
+        return 'bulkjob does not answer in this channel. Use it in your team’s incident channel, or ask your bulkjob admin to add this one.';
       case 'write':
-        return 'Only users in BULKJOB_WRITE_USERS can cancel jobs. Ask one of them, or cancel it in the Cloudflare dashboard.';
+        return `You do not have cancel rights in bulkjob. Ask your bulkjob admin for them, or cancel the job in ${DASHBOARD}.`;
     }
   }
   if (error instanceof CloudflareApiError) {
@@ -189,16 +189,18 @@ export function userMessageFor(error: unknown): string {
     }
     if (error.status === 401 || error.status === 403) {
       const permission = error.request.method === 'POST' ? 'Cloud Email Security: Write' : 'Cloud Email Security: Read';
-      return `The Cloudflare API token was refused. Give the token the *${permission}* permission for this account (or check CLOUDFLARE_ACCOUNT_ID).`;
+      return `Cloudflare refused bulkjob’s API token. Ask your bulkjob admin to give it the *${permission}* permission for this account.`;
     }
     if (error.status === 429) {
       return `Cloudflare is rate limiting this account. Try again ${formatWait(error.retryAfterSeconds)}.`;
     }
     if (error.status >= 500) {
-      return `Cloudflare is having trouble (HTTP ${error.status}). Try again in a minute, or check ${DASHBOARD}.`;
+      return `Cloudflare is having trouble right now. Try again in a minute, or check ${DASHBOARD}.`;
     }
     const first = error.errors[0];
-    return `Cloudflare rejected the request (HTTP ${error.status}${first ? `: ${escapeMrkdwn(first.message)}` : ''}).`;
+    return first
+      ? `Cloudflare refused: ${escapeMrkdwn(truncateText(first.message, 300))}.`
+      : `Cloudflare refused the request. Check the job in ${DASHBOARD}.`;
   }
   if (error instanceof CloudflareNetworkError) {
     return `Cloudflare could not be reached. Try again in a minute; if it persists, check the bot's network access.`;
@@ -223,6 +225,12 @@ export function userMessageFor(error: unknown): string {
     return 'bulkjob could not save this in its database (busy or unavailable). Try again; if it keeps happening, tell the bot’s admin.';
   }
   return 'Something went wrong in bulkjob. Try again; if it keeps happening, tell the bot’s admin.';
+}
+
+/** Cut upstream text to `max` characters for a one-line message. */
+function truncateText(text: string, max: number): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
 }
 
 /**

@@ -19,9 +19,9 @@ const POST = { method: 'POST', path: '/client/v4/accounts/abc/email-security/inv
 describe('userMessageFor: one short line with the fix', () => {
   it.each<[string, unknown, RegExp]>([
     ['input, verbatim', new InputError('`abc` is not a job ID'), /^`abc` is not a job ID$/],
-    ['user not allowed', new NotAllowedError('user'), /BULKJOB_ALLOWED_USERS/],
-    ['channel not allowed', new NotAllowedError('channel'), /BULKJOB_ALLOWED_CHANNELS/],
-    ['may not write', new NotAllowedError('write'), /BULKJOB_WRITE_USERS/],
+    ['user not allowed', new NotAllowedError('user'), /Ask your bulkjob admin to add you/],
+    ['channel not allowed', new NotAllowedError('channel'), /incident channel, or ask your bulkjob admin/],
+    ['may not write', new NotAllowedError('write'), /cancel rights.*bulkjob admin.*Cloudflare One/],
     [
       'read refused',
       new CloudflareApiError(403, [{ code: 10000, message: 'Authentication error' }], GET),
@@ -41,7 +41,7 @@ describe('userMessageFor: one short line with the fix', () => {
     ['rate limited, seconds', new CloudflareApiError(429, [], GET, 30), /Try again in 30 seconds/],
     ['rate limited, minutes', new CloudflareApiError(429, [], GET, 300), /Try again in 5 minutes/],
     ['rate limited, unknown', new CloudflareApiError(429, [], GET), /Try again in a minute/],
-    ['5xx', new CloudflareApiError(502, [], GET), /HTTP 502.*Try again/],
+    ['5xx', new CloudflareApiError(502, [], GET), /having trouble right now\. Try again/],
     [
       'other 4xx, escaped',
       new CloudflareApiError(400, [{ code: 1001, message: 'not <cancellable>' }], POST),
@@ -63,6 +63,18 @@ describe('userMessageFor: one short line with the fix', () => {
     ['anything else', new Error('boom'), /Something went wrong/],
   ])('%s', (_name, error, expected) => {
     expect(userMessageFor(error)).toMatch(expected);
+  });
+
+  it('never names an environment variable or an HTTP status: analysts cannot act on either', () => {
+    const errors = [
+      new NotAllowedError('user'),
+      new NotAllowedError('channel'),
+      new NotAllowedError('write'),
+      ...[400, 401, 403, 404, 409, 429, 500, 502, 503].map(
+        (status) => new CloudflareApiError(status, [{ code: 1, message: 'Job is not cancellable' }], POST),
+      ),
+    ];
+    for (const error of errors) expect(userMessageFor(error)).not.toMatch(/[A-Z]{3,}_[A-Z_]+|HTTP|\b[45]\d\d\b/);
   });
 
   it('never carries the request or the token', () => {

@@ -47,17 +47,33 @@ export async function track(
 ): Promise<void> {
   const started = now();
   let outcome = 'ok';
+  let level: 'info' | 'warn' = 'info';
+  let reason: string | undefined;
   try {
     await work(fields);
   } catch (error) {
-    outcome = error instanceof BotError ? error.code : 'internal_error';
-    const level = isExpected(error) ? 'info' : error instanceof BotError ? 'warn' : 'error';
-    logger[level]({ err: error, ...fields }, 'request failed');
+    if (error instanceof BotError) {
+      // Expected (bad input, not allowed, an upstream refusal): the one line below says it, with no stack.
+      outcome = error.code;
+      if (!isExpected(error)) level = 'warn';
+      reason = oneLine(error.message);
+    } else {
+      // A bug: its stack is what whoever fixes it needs.
+      outcome = 'internal_error';
+      level = 'warn';
+      logger.error({ err: error, ...fields }, 'request failed');
+    }
     if (respond) await replyWithError(respond, error, logger);
   } finally {
     const ms = Math.round((now() - started) * 10) / 10;
-    logger.info({ ...fields, outcome, ms }, `${fields.kind} handled`);
+    logger[level]({ ...fields, outcome, ...(reason ? { reason } : {}), ms }, `${fields.kind} handled`);
   }
+}
+
+/** An error's message for a log line: one line, and short (upstream text can be long). */
+function oneLine(message: string): string {
+  const line = message.replace(/\s+/g, ' ').trim();
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }
 
 /** Tell the user something short that is not an error (e.g. "already watched"), ephemerally. */

@@ -25,7 +25,7 @@ const FAULTS: [string, SimFault, RegExp][] = [
     { kind: 'rate-limit', retryAfterSeconds: 600 },
     /rate limiting.*Try again in 10 minutes/,
   ],
-  ['5xx', { kind: 'server-error', status: 503 }, /Cloudflare is having trouble \(HTTP 503\)/],
+  ['5xx', { kind: 'server-error', status: 503 }, /Cloudflare is having trouble right now/],
   ['reset connections', { kind: 'reset' }, /Cloudflare could not be reached/],
   ['non-JSON bodies', { kind: 'non-json' }, /answer bulkjob could not read/],
   ['wrong shapes', { kind: 'wrong-shape' }, /answer bulkjob could not read/],
@@ -284,8 +284,27 @@ describe('access and signatures', () => {
     expect(stack.slack.callsTo('response_url')).toHaveLength(0);
   });
 
+  it('logs an expected error as one line with its outcome, and no stack', async () => {
+    const faulty = faultJobs.get('404 (code 7003)')!;
+    for (const text of ['abc', faulty]) {
+      const from = stack.logs.length;
+      await command(text);
+      // The line is written once the answer has gone out, a moment after Slack shows it.
+      await expect.poll(() => stack.logs.slice(from).some((l) => l.includes('"command handled"'))).toBe(true);
+      const lines = stack.logs.slice(from).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const handled = lines.filter((l) => l.msg === 'command handled');
+      expect(handled).toHaveLength(1);
+      expect(handled[0]).toMatchObject({ outcome: text === 'abc' ? 'bad_job_id' : 'cloudflare_not_found' });
+      expect(handled[0]!.level).toBe(text === 'abc' ? 30 : 40);
+      expect(lines.filter((l) => l.msg === 'request failed')).toEqual([]);
+      expect(stack.logs.slice(from).join('\n')).not.toMatch(/"stack"|\n\s+at /);
+    }
+  });
+
   it('logs one line per command, and never a secret or a recipient', async () => {
+    const from = stack.logs.length;
     await command(doneJob);
+    await expect.poll(() => stack.logs.slice(from).some((l) => l.includes('"command handled"'))).toBe(true);
     const lines = stack.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
     const handled = lines.filter((l) => l.msg === 'command handled');
     expect(handled.at(-1)).toMatchObject({
@@ -319,7 +338,7 @@ describe('allow lists', () => {
     stack.slack.botUrl = `http://127.0.0.1:${limited.port}/slack/events`;
     const before = stack.cf.countRequests();
     const reply = await command(doneJob, OTHER_USER);
-    expect(textOf(reply)).toMatch(/not allowed to use bulkjob/);
+    expect(textOf(reply)).toMatch(/not on bulkjob’s list of users/);
     expect(stack.cf.countRequests()).toBe(before);
   });
 
@@ -340,7 +359,7 @@ describe('allow lists', () => {
     const calls = stack.slack.callsTo('response_url').length;
     await stack.slack.click({ userId: OTHER_USER, message: card, actionId: cardRefreshButton.actionId });
     await stack.slack.waitFor((s) => s.callsTo('response_url').length > calls);
-    expect(textOf(stack.slack.ephemeralFor(OTHER_USER, CHANNEL).at(-1))).toMatch(/not allowed/);
+    expect(textOf(stack.slack.ephemeralFor(OTHER_USER, CHANNEL).at(-1))).toMatch(/not on bulkjob’s list of users/);
     expect(stack.cf.countRequests()).toBe(before);
     expect(buttonsOf(card).length).toBeGreaterThan(0);
   });
