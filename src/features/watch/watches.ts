@@ -5,6 +5,7 @@
 import type { CloudflareClient } from '../../cloudflare/client.js';
 import type { Config } from '../../config.js';
 import { hasEnded } from '../../rules.js';
+import { describeOutcome } from '../../slack/blocks/job-summary.js';
 import { KeyedLock } from '../../slack/keyed-lock.js';
 import type { WatchStore } from '../../store/types.js';
 import type { CardWatch } from '../card/blocks.js';
@@ -28,7 +29,7 @@ export interface WatchServiceDeps {
 }
 
 /** What the listener should tell the user, ephemerally, when something did not simply happen. */
-export type WatchOutcome = { note?: string };
+export type WatchOutcome = { note?: string; ended?: boolean };
 
 export class WatchService {
   readonly #deps: WatchServiceDeps;
@@ -55,7 +56,10 @@ export class WatchService {
     if (hasEnded(job)) {
       if (existing) await cards.update(existing, { priority: 'user' });
       else await cards.share(target, undefined, job);
-      return { note: `This job has already ended (${job.status}); the card shows its final state.` };
+      return {
+        note: `This job has already ended (${describeOutcome(job)}); the card shows its final state.`,
+        ended: true,
+      };
     }
     const intervalMs = await this.#deps.loop.intervalMs();
     const watchView: CardWatch = {
