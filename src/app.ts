@@ -136,7 +136,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
     },
   });
   const watches = new WatchService({ config, cloudflare, store, cards, loop: watcher, now });
-  const ctx: AppContext = { config, logger, cloudflare, cards, watches, now, inFlight: new InFlight() };
+  const ctx: AppContext = { config, logger, cloudflare, cards, failures, watches, now, inFlight: new InFlight() };
 
   registerListeners(app, ctx);
   // The backstop, never the plan: listeners route their own errors to the user.

@@ -6,6 +6,7 @@ import type { RespondFn } from '@slack/bolt';
 import type { CloudflareClient } from '../cloudflare/client.js';
 import type { Config } from '../config.js';
 import type { CardService } from '../features/card/cards.js';
+import type { FailureSummaries } from '../features/card/failures.js';
 import type { WatchService } from '../features/watch/watches.js';
 import type { Logger } from '../logger.js';
 import type { ClickInput } from './click.js';
@@ -17,6 +18,8 @@ export interface AppContext {
   logger: Logger;
   cloudflare: CloudflareClient;
   cards: CardService;
+  /** Failure reasons per job, shared by views, cards and notices. */
+  failures: FailureSummaries;
   watches: WatchService;
   now: () => Date;
   /** Listener work still running after its ack; a graceful stop waits for it. */

@@ -22,8 +22,8 @@ describe('bench (smoke configuration)', () => {
       expect(phase.ackTimeouts).toBe(0);
       expect(Number.isFinite(phase.ackP50Ms) && Number.isFinite(phase.ackP99Ms)).toBe(true);
       expect(phase.ackP99Ms).toBeGreaterThanOrEqual(phase.ackP50Ms);
-      // Every command was for its own job: two reads each, nothing coalesced or cached away.
-      expect(phase.upstreamRequests).toBe(2 * phase.commands);
+      // Every command was for its own job: three reads each (job, page, failure reasons), nothing coalesced away.
+      expect(phase.upstreamRequests).toBe(3 * phase.commands);
     }
     expect(result.ack.baseline.upstreamMs).toBe(0);
     expect(result.ack.loaded.upstreamMs).toBe(SMOKE.ack.upstreamMs);
@@ -31,11 +31,11 @@ describe('bench (smoke configuration)', () => {
     expect(result.ack.single.commands).toBeGreaterThan(0);
   });
 
-  it('measures time to view with both reads really made, beside the sequential baseline', () => {
+  it('measures time to view with all three reads really made, beside the sequential baseline', () => {
     const ttv = result.timeToView;
     expect(ttv.viewSamplesMs).toHaveLength(SMOKE.timeToView.samples);
     expect(ttv.sequentialSamplesMs).toHaveLength(SMOKE.timeToView.samples);
-    expect(ttv.upstreamReadsPerView).toBe(2);
+    expect(ttv.upstreamReadsPerView).toBe(3);
     expect(ttv.viewRatio).toBeGreaterThan(0);
     expect(ttv.sequentialRatio).toBeGreaterThan(0);
   });
@@ -61,7 +61,7 @@ describe('bench (smoke configuration)', () => {
       expect(w.measuredRefreshesPer5Min).toBeGreaterThan(0);
       expect(w.measuredPer5Min).toBeLessThanOrEqual(w.backgroundBudgetPer5Min + 1);
       expect(w.busiestWindow).toBeLessThanOrEqual(w.budgetPer5Min);
-      expect(w.probe.upstreamReads).toBe(2);
+      expect(w.probe.upstreamReads).toBe(3);
     }
     const steady = result.watches.find((w) => w.jobs === 'steady')!;
     // Frozen jobs: one read a refresh (the failure reasons are reused); growing jobs re-read them.

@@ -156,18 +156,30 @@ describe('the job view', () => {
     expect(request.query).toMatchObject({ status: 'FAILED', page: '1', per_page: '10' });
   });
 
-  it('reads the job and its first page concurrently, and acks before either', async () => {
-    // A job not read before, so neither read is answered from the short job cache.
-    const job = stack.cf.addJob({ total: 30 }).id;
+  it('reads the job, its first page and its failure reasons concurrently, and acks before any', async () => {
+    // A job not read before, so no read is answered from a cache.
+    const job = stack.cf.addJob({ total: 300, failureRate: 0.2 }).id;
     stack.cf.setLatency(300);
     try {
       const before = stack.slack.callsTo('response_url').length;
       const result = await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: job });
       expect(result.ackMs).toBeLessThan(300);
       await stack.slack.waitFor((s) => s.callsTo('response_url').length > before, { timeoutMs: 8000 });
-      const reads = stack.cf.requests.slice(-2);
-      expect(reads.map((r) => r.path.split('/').at(-1)).sort()).toEqual([job, 'messages'].sort());
-      expect(Math.abs(reads[0]!.at - reads[1]!.at)).toBeLessThan(250);
+      const reads = stack.cf.requests.slice(-3);
+      expect(reads.map((r) => `${r.path.split('/').at(-1)} ${r.query.status ?? ''}`.trim()).sort()).toEqual(
+        [job, 'messages', 'messages FAILED'].sort(),
+      );
+      const times = reads.map((r) => r.at);
+      expect(Math.max(...times) - Math.min(...times)).toBeLessThan(250);
+      // The view groups the failure reasons it read.
+      expect(textOf(stack.slack.ephemeralFor(USER, CHANNEL).at(-1))).toMatch(/\*Failure reasons\*\n• \d+ × /);
+
+      // Seen once, and its failed count unchanged: the next view reads only the job and a page.
+      stack.cf.clearRequests();
+      const again = stack.slack.callsTo('response_url').length;
+      await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: job });
+      await stack.slack.waitFor((s) => s.callsTo('response_url').length > again, { timeoutMs: 8000 });
+      expect(stack.cf.requests.map((r) => r.query.status ?? '')).not.toContain('FAILED');
     } finally {
       stack.cf.setLatency(0);
     }

@@ -10,6 +10,7 @@ import { collectButtons, JOB_ID, makeFailures, makeJob, makeMessage, NOW, USER }
 const rendered = [
   renderJobView({
     job: makeJob(),
+    failures: makeFailures(),
     messages: [makeMessage(1)],
     query: { kind: 'view', jobId: JOB_ID, page: 2 },
     pageSize: 10,

@@ -45,8 +45,8 @@ export interface StatusCardInput {
   now: Date;
 }
 
-/** How many failure reasons a card lists before "+ K more reasons". */
-const TOP_REASONS = 5;
+/** Sections of failure reasons a card may fill: dozens of reasons, and still a card one can read. */
+const REASON_SECTIONS = 3;
 
 /** The watch line of a card, by watch state. */
 export function describeWatch(watch: CardWatch): string {
@@ -77,8 +77,12 @@ export function renderStatusCard(input: StatusCardInput): SlackMessage {
     ...(input.samples ? { samples: input.samples } : {}),
   });
 
-  const reasons = formatFailureReasons(input.failures, job.messages_failed, TOP_REASONS);
-  if (reasons !== undefined) blocks.push(buildSection(reasons));
+  const reasons = formatFailureReasons(input.failures, job.messages_failed, {
+    now: input.now,
+    sections: REASON_SECTIONS,
+    mask: true,
+  });
+  blocks.push(...reasons.map((text) => buildSection(text)));
   if (input.cancelledBy !== undefined) {
     blocks.push(buildSection(`:no_entry_sign: Cancelled from Slack by ${formatUser(input.cancelledBy)}`));
   }

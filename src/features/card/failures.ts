@@ -4,7 +4,7 @@
  */
 import type { CloudflareClient, RequestOptions } from '../../cloudflare/client.js';
 import type { Job } from '../../cloudflare/schema.js';
-import type { FailureSummary } from '../../slack/blocks/types.js';
+import type { FailureReason, FailureSummary } from '../../slack/blocks/types.js';
 
 /** Failed messages read to group failure reasons: at most five requests of 1,000. */
 export const FAILURE_SCAN_CAP = 5000;
@@ -20,23 +20,36 @@ export async function summarizeFailures(
   job: Job,
   opts: RequestOptions,
 ): Promise<FailureSummary> {
-  if (job.messages_failed <= 0) return { reasons: [], scanned: 0, complete: true };
-  const counts = new Map<string, number>();
+  if (job.messages_failed <= 0) return NO_FAILURES;
+  return scanFailures(cloudflare, job.job_id, opts);
+}
+
+const NO_FAILURES: FailureSummary = { reasons: [], scanned: 0, complete: true };
+
+/** Read and group a job's failed messages, whatever its counts say. */
+async function scanFailures(
+  cloudflare: CloudflareClient,
+  jobId: string,
+  opts: RequestOptions,
+): Promise<FailureSummary> {
+  const groups = new Map<string, FailureReason>();
   let scanned = 0;
   for await (const page of cloudflare.iterateMessages(
-    job.job_id,
+    jobId,
     { status: 'FAILED', perPage: 1000, maxMessages: FAILURE_SCAN_CAP },
     opts,
   )) {
     for (const message of page) {
       const reason = message.status_message?.trim() || '(no reason given)';
-      counts.set(reason, (counts.get(reason) ?? 0) + 1);
+      const group = groups.get(reason) ?? { reason, count: 0 };
+      group.count += 1;
+      const retryAt = message.retry_after ? Date.parse(message.retry_after) : Number.NaN;
+      if (Number.isFinite(retryAt) && (group.retryAt === undefined || retryAt > group.retryAt)) group.retryAt = retryAt;
+      groups.set(reason, group);
       scanned += 1;
     }
   }
-  const reasons = [...counts]
-    .map(([reason, count]) => ({ reason, count }))
-    .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
+  const reasons = [...groups.values()].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
   return { reasons, scanned, complete: scanned < FAILURE_SCAN_CAP };
 }
 
@@ -52,7 +65,23 @@ export class FailureSummaries {
   async for(job: Job, opts: RequestOptions): Promise<FailureSummary> {
     const cached = this.#cache.get(job.job_id);
     if (cached && cached.failed === job.messages_failed) return cached.summary;
-    const summary = await summarizeFailures(this.#cloudflare, job, opts);
+    return this.#keep(job, await summarizeFailures(this.#cloudflare, job, opts));
+  }
+
+  /**
+   * For a view, which reads the job and its reasons at once: a job never seen has its failures read
+   * alongside the job (one request more, no wait more); a known one only when its failed count moved.
+   */
+  async alongside(jobId: string, job: Promise<Job>, opts: RequestOptions): Promise<FailureSummary> {
+    if (this.#cache.has(jobId)) return this.for(await job, opts);
+    const scan = scanFailures(this.#cloudflare, jobId, opts);
+    // The job's own read reports its failures; the scan's are only wanted if it has some.
+    scan.catch(() => {});
+    const known = await job;
+    return this.#keep(known, known.messages_failed > 0 ? await scan : NO_FAILURES);
+  }
+
+  #keep(job: Job, summary: FailureSummary): FailureSummary {
     this.#cache.set(job.job_id, { failed: job.messages_failed, summary });
     if (this.#cache.size > CACHE_ENTRIES) this.#cache.delete(this.#cache.keys().next().value!);
     return summary;

@@ -11,6 +11,7 @@ import {
   buildFallbackText,
   buildSection,
 } from '../../slack/blocks/builders.js';
+import { formatFailureReasons } from '../../slack/blocks/failure-reasons.js';
 import {
   describeActionRaw,
   escapeAndTruncate,
@@ -23,7 +24,7 @@ import {
 } from '../../slack/blocks/format.js';
 import { buildJobSummary, describeJobLine } from '../../slack/blocks/job-summary.js';
 import { LIMITS } from '../../slack/blocks/limits.js';
-import type { Block, SlackMessage } from '../../slack/blocks/types.js';
+import type { Block, FailureSummary, SlackMessage } from '../../slack/blocks/types.js';
 import { BlockId } from '../../slack/ids.js';
 import type { ViewQuery } from '../../slack/query.js';
 import { cancelButton } from '../cancel/buttons.js';
@@ -33,6 +34,8 @@ import { filterButton, nextButton, prevButton, refreshButton } from './buttons.j
 
 export interface JobViewInput {
   job: Job;
+  /** The job's failure reasons (the view is private: they are shown unmasked). */
+  failures: FailureSummary;
   /** One page of messages (recipients included: the view is ephemeral to the one who asked). */
   messages: Message[];
   query: ViewQuery;
@@ -53,6 +56,8 @@ const ROOMY = { recipient: 320, action: 120, reason: 900 } as const;
 const TIGHT = { recipient: 120, action: 60, reason: 200 } as const;
 
 const SECTION_JOIN = '\n\n';
+/** Sections of failure reasons the view may fill, above its page of messages. */
+const REASON_SECTIONS = 2;
 
 /** Lower-case status for prose (`failed only`), escaped: the filter is validated, but cheap to be safe. */
 function describeFilter(status: string | undefined): string {
@@ -63,6 +68,7 @@ function describeFilter(status: string | undefined): string {
 export function formatMessageLines(
   message: Message,
   room: { recipient: number; action: number; reason: number },
+  now: Date,
 ): string {
   const recipient = readRecipient(message.action_params);
   const who = recipient === undefined ? '_unknown recipient_' : escapeOneLine(recipient, room.recipient);
@@ -73,7 +79,9 @@ export function formatMessageLines(
     : `Created ${formatSlackDate(message.created_at)}`;
   lines.push(`${when} · ${pluralize(message.retry_count, 'retry', 'retries')}`);
   const reason = message.status_message ? `Reason: ${escapeAndTruncate(message.status_message, room.reason)}` : '';
-  const retryAfter = message.retry_after ? `Retry after ${formatSlackDate(message.retry_after)}` : '';
+  // A retry time already past is not upcoming: Cloudflare has retried, or will not.
+  const retryAt = message.retry_after ? Date.parse(message.retry_after) : Number.NaN;
+  const retryAfter = retryAt > now.getTime() ? `Cloudflare retries ${formatSlackDate(message.retry_after)}` : '';
   const failure = [reason, retryAfter].filter(Boolean).join(' · ');
   if (failure) lines.push(failure);
   return lines.join('\n');
@@ -88,7 +96,7 @@ function describeEmptyPage(query: ViewQuery): string {
  * Lay the messages out in at most `slots` sections: one message a section when they fit, otherwise packed
  * several to a section (up to 3000 characters each). Returns the sections and how many messages did not fit.
  */
-export function packMessages(messages: Message[], slots: number): { sections: string[]; omitted: number } {
+export function packMessages(messages: Message[], slots: number, now: Date): { sections: string[]; omitted: number } {
   if (messages.length === 0 || slots <= 0) return { sections: [], omitted: messages.length };
   const room = messages.length <= slots ? ROOMY : TIGHT;
   const perSection = Math.ceil(messages.length / slots);
@@ -97,7 +105,7 @@ export function packMessages(messages: Message[], slots: number): { sections: st
   let currentLength = 0;
   let placed = 0;
   for (const message of messages) {
-    const text = formatMessageLines(message, room);
+    const text = formatMessageLines(message, room, now);
     const grown = currentLength + (current.length > 0 ? SECTION_JOIN.length : 0) + text.length;
     if (current.length > 0 && (current.length >= perSection || grown > LIMITS.sectionText)) {
       sections.push(current.join(SECTION_JOIN));
@@ -136,9 +144,14 @@ function buildViewButtons(input: JobViewInput): Record<string, unknown>[] {
 export function renderJobView(input: JobViewInput): SlackMessage {
   const { job, query } = input;
   const summary = buildJobSummary(job, { now: input.now, mask: false, requestedBy: input.requestedBy });
-  // Fixed blocks around the messages: the summary, a divider, the page line and the actions.
-  const slots = LIMITS.blocks - summary.length - 3;
-  const { sections, omitted } = packMessages(input.messages, slots);
+  const reasons = formatFailureReasons(input.failures, job.messages_failed, {
+    now: input.now,
+    sections: REASON_SECTIONS,
+    mask: false,
+  }).map((text) => buildSection(text));
+  // Fixed blocks around the messages: the summary, the reasons, a divider, the page line and the actions.
+  const slots = LIMITS.blocks - summary.length - reasons.length - 3;
+  const { sections, omitted } = packMessages(input.messages, slots, input.now);
   const messageBlocks =
     input.messages.length === 0 ? [buildSection(describeEmptyPage(query))] : sections.map((text) => buildSection(text));
 
@@ -152,6 +165,7 @@ export function renderJobView(input: JobViewInput): SlackMessage {
 
   const blocks: Block[] = [
     ...summary,
+    ...reasons,
     buildDivider(),
     ...messageBlocks,
     buildContext(context),

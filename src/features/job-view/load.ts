@@ -43,24 +43,28 @@ export interface ViewOptions {
 
 /** The job view for `userId`: what they may do is decided by the domain rules (src/rules.ts). */
 export async function loadJobView(
-  ctx: Pick<AppContext, 'cloudflare' | 'config' | 'now'>,
+  ctx: Pick<AppContext, 'cloudflare' | 'config' | 'failures' | 'now'>,
   userId: string,
   query: ViewQuery,
   options: ViewOptions = {},
 ): Promise<SlackMessage> {
   const opts: RequestOptions = { priority: 'user', ...(options.fresh ? { fresh: true } : {}) };
-  const [job, page] = await Promise.all([
-    ctx.cloudflare.getJob(query.jobId, opts),
+  const job = ctx.cloudflare.getJob(query.jobId, opts);
+  // One wait for all three: the job, the page, and (for a job not seen before) its failure reasons.
+  const [detail, page, failures] = await Promise.all([
+    job,
     ctx.cloudflare.listMessages(
       query.jobId,
       { page: query.page, perPage: VIEW_PAGE_SIZE, ...(query.status ? { status: query.status } : {}) },
       opts,
     ),
+    ctx.failures.alongside(query.jobId, job, opts),
   ]);
-  const totalPages = totalPagesFor(countForFilter(job, query.status), VIEW_PAGE_SIZE);
+  const totalPages = totalPagesFor(countForFilter(detail, query.status), VIEW_PAGE_SIZE);
   const full = page.messages.length >= VIEW_PAGE_SIZE;
   return renderJobView({
-    job,
+    job: detail,
+    failures,
     messages: page.messages.slice(0, VIEW_PAGE_SIZE),
     query,
     pageSize: VIEW_PAGE_SIZE,

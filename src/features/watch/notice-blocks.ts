@@ -28,8 +28,8 @@ export interface CompletionNoticeInput {
   now: Date;
 }
 
-/** A notice is a short thread reply: the three most frequent reasons are enough. */
-const TOP_REASONS = 3;
+/** A notice is a thread reply: its reasons fill at most two sections. */
+const REASON_SECTIONS = 2;
 
 /** How it ended, in words: `ended: :white_check_mark: COMPLETED`. */
 function describeEnding(input: CompletionNoticeInput): string {
@@ -53,8 +53,12 @@ export function renderCompletionNotice(input: CompletionNoticeInput): SlackMessa
   const blocks: Block[] = [
     buildSection(`${headline}\n${formatJobCounts(job)} · ${timing.label.toLowerCase()} ${timing.value}`),
   ];
-  const reasons = formatFailureReasons(input.failures, job.messages_failed, TOP_REASONS);
-  if (reasons !== undefined) blocks.push(buildSection(reasons));
+  const reasons = formatFailureReasons(input.failures, job.messages_failed, {
+    now: input.now,
+    sections: REASON_SECTIONS,
+    mask: true,
+  });
+  blocks.push(...reasons.map((text) => buildSection(text)));
 
   const plainEnding =
     input.reason === 'expired'

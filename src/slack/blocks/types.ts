@@ -17,6 +17,8 @@ export interface SlackMessage {
 export interface FailureReason {
   reason: string;
   count: number;
+  /** The latest `retry_after` among these messages (epoch ms): Cloudflare retries them then, if it is ahead. */
+  retryAt?: number;
 }
 
 export interface FailureSummary {

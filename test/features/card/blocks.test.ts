@@ -246,13 +246,32 @@ describe('renderStatusCard', () => {
   });
 
   describe('failure reasons', () => {
-    it('lists the top 5 by count, then how many more', () => {
+    it('lists every reason that fits, most frequent first, and "+N more" only for those that do not', () => {
       const reasons = Array.from({ length: 8 }, (_, i) => ({ reason: `reason ${i}`, count: i + 1 }));
       const text = collectText(renderStatusCard(makeInput({ failures: makeFailures({ reasons, scanned: 36 }) })));
-      expect(text).toContain(
-        '• 8 × reason 7\\n• 7 × reason 6\\n• 6 × reason 5\\n• 5 × reason 4\\n• 4 × reason 3\\n+ 3 more reasons',
-      );
-      expect(text).not.toContain('reason 2');
+      expect(text).toContain('• 8 × reason 7\\n• 7 × reason 6');
+      expect(text).toContain('• 1 × reason 0');
+      expect(text).not.toContain('more reason');
+
+      // 300 reasons of 300 characters are far more than three sections hold.
+      const many = Array.from({ length: 300 }, (_, i) => ({ reason: `${i} ${'x'.repeat(300)}`, count: 1000 - i }));
+      const card = renderStatusCard(makeInput({ failures: makeFailures({ reasons: many, scanned: 5000 }) }));
+      const shown = (collectText(card).match(/• [\d,]+ × /g) ?? []).length;
+      expect(shown).toBeGreaterThan(20);
+      expect(collectText(card)).toContain(`+ ${300 - shown} more reasons`);
+      expect(findLimitViolations(card)).toEqual([]);
+    });
+
+    it('says when Cloudflare will retry a reason, and not when that time has passed', () => {
+      const ahead = Date.parse('2026-03-01T13:30:00Z');
+      const past = Date.parse('2026-03-01T12:30:00Z');
+      const reasons = [
+        { reason: '503 Service Unavailable', count: 1, retryAt: ahead },
+        { reason: 'Mailbox not found', count: 9, retryAt: past },
+      ];
+      const text = collectText(renderStatusCard(makeInput({ failures: makeFailures({ reasons }) })));
+      expect(text).toContain('• 1 × 503 Service Unavailable · Cloudflare retries <!date^1772371800^');
+      expect(text).toContain('• 9 × Mailbox not found\\n');
     });
 
     it('says when reasons come from a capped scan', () => {
@@ -361,7 +380,10 @@ describe('renderStatusCard', () => {
       expect(text).toContain('&lt;!channel&gt;');
       expect(text).toContain(':grey_question: QUARANTINED_FOREVER');
       expect(text).not.toContain('@example.com');
-      expect(text).toContain('+ 35 more reasons');
+      // As many as three sections hold (27 of these long ones), then how many more.
+      const shown = (text.match(/• [\d,]+ × /g) ?? []).length;
+      expect(shown).toBeGreaterThan(20);
+      expect(text).toContain(`+ ${40 - shown} more reasons`);
     });
 
     it('fits for every watch state and a job with total 0 and no times', () => {

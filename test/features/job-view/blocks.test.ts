@@ -16,6 +16,7 @@ import {
   JOB_ID,
   labelOf,
   makeFailedMessage,
+  makeFailures,
   makeJob,
   makeMessage,
   makeStressJob,
@@ -27,6 +28,7 @@ import {
 function makeInput(overrides: Partial<JobViewInput> = {}): JobViewInput {
   return {
     job: makeJob(),
+    failures: makeFailures(),
     messages: [makeMessage(1), makeFailedMessage(2)],
     query: { kind: 'view', jobId: JOB_ID, page: 2 },
     pageSize: 10,
@@ -45,6 +47,20 @@ function decodeButton(view: ReturnType<typeof renderJobView>, actionId: string) 
 }
 
 describe('renderJobView', () => {
+  it('does not show a retry time that has passed as upcoming', () => {
+    const past = makeFailedMessage(3, { retry_after: '2026-03-01T12:30:00Z' });
+    const text = collectText(renderJobView(makeInput({ messages: [past] })));
+    expect(text).toContain('Reason: Mailbox not found');
+    expect(text).not.toContain('Cloudflare retries');
+    expect(text).not.toMatch(/Retry after/);
+  });
+
+  it('groups the failure reasons, unmasked: the view is only for the one who asked', () => {
+    const failures = makeFailures({ reasons: [{ reason: '550 5.1.1 <eve@example.com> unknown', count: 4 }] });
+    const text = collectText(renderJobView(makeInput({ failures })));
+    expect(text).toContain('*Failure reasons*\\n• 4 × 550 5.1.1 &lt;eve@example.com&gt; unknown');
+  });
+
   it('renders the summary, a page of messages, the page line and the buttons', () => {
     expect(renderJobView(makeInput())).toMatchInlineSnapshot(`
       {
@@ -134,6 +150,16 @@ describe('renderJobView', () => {
             "type": "section",
           },
           {
+            "text": {
+              "text": "*Failure reasons*
+      • 12 × Mailbox not found
+      • 8 × Throttled by Exchange Online",
+              "type": "mrkdwn",
+              "verbatim": true,
+            },
+            "type": "section",
+          },
+          {
             "type": "divider",
           },
           {
@@ -149,7 +175,7 @@ describe('renderJobView', () => {
             "text": {
               "text": ":x: *FAILED* · user2@example.com · MOVE → DeletedItems
       Created <!date^1772366440^{date_short_pretty} {time}|2026-03-01T12:00:40Z> · 3 retries
-      Reason: Mailbox not found · Retry after <!date^1772371800^{date_short_pretty} {time}|2026-03-01T13:30:00Z>",
+      Reason: Mailbox not found · Cloudflare retries <!date^1772371800^{date_short_pretty} {time}|2026-03-01T13:30:00Z>",
               "type": "mrkdwn",
               "verbatim": true,
             },
@@ -369,7 +395,7 @@ describe('renderJobView', () => {
     expect(blocks).toContain('user1@example.com');
     expect(blocks).toContain(':x: *FAILED* · user2@example.com');
     expect(blocks).toContain('3 retries');
-    expect(blocks).toContain('Reason: Mailbox not found · Retry after <!date^1772371800^');
+    expect(blocks).toContain('Reason: Mailbox not found · Cloudflare retries <!date^1772371800^');
     expect(view.text).not.toContain('@example.com');
   });
 

@@ -86,7 +86,7 @@ describe('renderCompletionNotice', () => {
     expect(collectText(notice)).toContain('elapsed 1h 4m');
   });
 
-  it('lists only the top 3 failure reasons, masked', () => {
+  it('lists every failure reason that fits, masked', () => {
     const reasons = [
       { reason: 'a', count: 1 },
       { reason: 'to bob@example.com', count: 9 },
@@ -94,7 +94,8 @@ describe('renderCompletionNotice', () => {
       { reason: 'd', count: 3 },
     ];
     const text = collectText(renderCompletionNotice(makeInput({ failures: makeFailures({ reasons }) })));
-    expect(text).toContain('• 9 × to [address]\\n• 5 × c\\n• 3 × d\\n+ 1 more reason');
+    expect(text).toContain('• 9 × to [address]\\n• 5 × c\\n• 3 × d\\n• 1 × a');
+    expect(text).not.toContain('more reason');
     expect(text).not.toContain('bob@example.com');
   });
 
