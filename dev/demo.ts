@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { createApp } from '../src/app.js';
 import { type Config, DEFAULT_BUDGET_PER_5_MIN } from '../src/config.js';
 import { createLogger, type Logger } from '../src/logger.js';
+import { ENDED_STATUSES } from '../src/rules.js';
 import { COMMAND } from '../src/slack/ids.js';
 import { attachPlayground } from './playground/server.js';
 import { CloudflareSim, type SimJobSpec, type SimProgress } from './sim/cloudflare.js';
@@ -40,6 +41,8 @@ export interface DemoOptions {
   cloudflareNow?: () => number;
   /** How often a watched card is refreshed (default 5 s). */
   watchIntervalMs?: number;
+  /** How often the demo checks whether its live job has ended, to start the next one (default 5 s). */
+  liveCheckMs?: number;
   /** Stop everything on SIGINT / SIGTERM (default true; tests pass false). */
   handleSignals?: boolean;
   /** Read for `PORT` (default `process.env`). */
@@ -145,19 +148,25 @@ function seedJobs(sim: CloudflareSim, now: number, liveJobDurationMs: number): D
     'pending job',
     'pending · not started',
   );
-  const live = add(
-    {
-      total: 2_400,
-      failureRate: 0.04,
-      createdAt: now,
-      progress: liveProgress(2_400, liveJobDurationMs),
-      comment: 'INC-4215: "Payroll update" credential phish, running now',
-    },
-    'live job (watch)',
-    `live · completes in about ${Math.max(1, Math.round(liveJobDurationMs / 1000))} s`,
-    'watch ',
-  );
+  const live = addLiveJob(sim, now, liveJobDurationMs);
   return { small, large, failures, live, pending };
+}
+
+/** A job that runs now and ends in `durationMs`; the demo starts another whenever one ends. */
+function addLiveJob(sim: CloudflareSim, now: number, durationMs: number): DemoJob {
+  const { id } = sim.addJob({
+    total: 2_400,
+    failureRate: 0.04,
+    createdAt: now,
+    progress: liveProgress(2_400, durationMs),
+    comment: 'INC-4215: "Payroll update" credential phish, running now',
+  });
+  return {
+    id,
+    name: 'live job (watch)',
+    label: `live · completes in about ${Math.max(1, Math.round(durationMs / 1000))} s, then a new one starts`,
+    command: `${COMMAND} watch ${id}`,
+  };
 }
 
 async function listenSlackSim(
@@ -250,20 +259,29 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoHandle> {
     cleanups.push(() => bot.stop());
     slack.botUrl = `http://${host}:${botPort}/slack/events`;
 
-    const playground = attachPlayground(slack, {
-      userId: DEMO_USER.id,
-      channelId: DEMO_CHANNEL.id,
-      suggestions: [
-        { label: 'help', command: `${COMMAND} help` },
-        { label: 'list', command: `${COMMAND} list` },
-        ...[jobs.small, jobs.large, jobs.failures, jobs.live, jobs.pending].map((job) => ({
-          label: job.name,
-          command: job.command,
-        })),
-      ],
-    });
+    const suggestions = [
+      { label: 'help', command: `${COMMAND} help` },
+      { label: 'list', command: `${COMMAND} list` },
+      ...[jobs.small, jobs.large, jobs.failures, jobs.live, jobs.pending].map((job) => ({
+        label: job.name,
+        command: job.command,
+      })),
+    ];
+    const playground = attachPlayground(slack, { userId: DEMO_USER.id, channelId: DEMO_CHANNEL.id, suggestions });
     // Before the servers close, so open event streams end cleanly.
     cleanups.push(() => playground.close());
+
+    // Always something live to watch: when the live job ends, the next one starts.
+    const liveChip = suggestions.find((chip) => chip.command === jobs.live.command)!;
+    const nextLive = setInterval(() => {
+      const status = cloudflare.jobSnapshot(jobs.live.id)?.status;
+      if (typeof status !== 'string' || !ENDED_STATUSES.has(status)) return;
+      jobs.live = addLiveJob(cloudflare, cloudflareNow(), liveJobDurationMs);
+      liveChip.command = jobs.live.command;
+      print(`The live job ended; a new one is running: ${jobs.live.command}`);
+    }, options.liveCheckMs ?? 5_000);
+    nextLive.unref();
+    cleanups.push(() => clearInterval(nextLive));
 
     let stopping: Promise<void> | undefined;
     const onSignal = (): void => {

@@ -341,6 +341,36 @@ describe('runDemo', () => {
     blocker = undefined;
   });
 
+  it('always has something live: when the live job ends, the next one starts and the chip follows it', async () => {
+    const lines: string[] = [];
+    let clock = Date.now();
+    demo = await runDemo({
+      port: 0,
+      log: (line) => lines.push(line),
+      logLevel: 'silent',
+      handleSignals: false,
+      cloudflareNow: () => clock,
+      liveCheckMs: 20,
+    });
+    const first = demo.jobs.live.id;
+    expect(demo.cloudflare.jobSnapshot(first)?.status).not.toBe('COMPLETED');
+    clock += 10 * 60_000;
+    await expect.poll(() => demo!.jobs.live.id, { timeout: 2_000 }).not.toBe(first);
+    const next = demo.jobs.live;
+    expect(demo.cloudflare.jobSnapshot(first)?.status).toBe('COMPLETED');
+    expect(['PENDING', 'DISCOVERING', 'PROCESSING']).toContain(demo.cloudflare.jobSnapshot(next.id)?.status);
+    expect(lines.at(-1)).toBe(`The live job ended; a new one is running: /bulkjob watch ${next.id}`);
+    const page = await fetch(`${demo.url}playground/events`);
+    const reader = page.body!.getReader();
+    let stream = '';
+    while (!stream.includes('event: snapshot')) stream += new TextDecoder().decode((await reader.read()).value);
+    while (!stream.includes('\n\n', stream.indexOf('event: snapshot'))) {
+      stream += new TextDecoder().decode((await reader.read()).value);
+    }
+    await reader.cancel();
+    expect(stream).toContain(`/bulkjob watch ${next.id}`);
+  });
+
   it('seeds realistic jobs, prints the URL and the commands to try, and answers through the real bot', async () => {
     const lines: string[] = [];
     demo = await runDemo({ port: 0, log: (line) => lines.push(line), logLevel: 'silent', handleSignals: false });
