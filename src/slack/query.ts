@@ -17,7 +17,14 @@ const PageSchema = z.number().int().min(1).max(MAX_PAGE);
 
 export const JobQuerySchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('help') }),
-  z.strictObject({ kind: z.literal('view'), jobId: IdSchema, status: StatusFilterSchema.optional(), page: PageSchema }),
+  z.strictObject({
+    kind: z.literal('view'),
+    jobId: IdSchema,
+    status: StatusFilterSchema.optional(),
+    page: PageSchema,
+    /** The list page the view was opened from, for "◀ Back to list". */
+    back: z.strictObject({ status: StatusFilterSchema.optional(), page: PageSchema }).optional(),
+  }),
   z.strictObject({ kind: z.literal('list'), status: StatusFilterSchema.optional(), page: PageSchema }),
   z.strictObject({ kind: z.literal('watch'), jobId: IdSchema }),
 ]);

@@ -7,7 +7,7 @@ import { cardRefreshButton, shareButton } from '../features/card/buttons.js';
 import { showHelp } from '../features/help/handler.js';
 import { filterButton, nextButton, prevButton, refreshButton } from '../features/job-view/buttons.js';
 import { showJobView } from '../features/job-view/handler.js';
-import { listNextButton, listPrevButton, listViewButton } from '../features/list/buttons.js';
+import { backToListButton, listNextButton, listPrevButton, listViewButton } from '../features/list/buttons.js';
 import { showJobList } from '../features/list/handler.js';
 import { stopWatchButton, watchButton } from '../features/watch/buttons.js';
 import { watchFromCommand } from '../features/watch/handler.js';
@@ -43,6 +43,7 @@ export const BUTTONS: readonly Clickable[] = [
   listPrevButton,
   listNextButton,
   listViewButton,
+  backToListButton,
   // Status cards (in channels) and the job view
   cardRefreshButton,
   watchButton,

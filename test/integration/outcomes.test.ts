@@ -6,7 +6,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { SimMessage } from '../../dev/sim/slack.js';
 import { cancelButton } from '../../src/features/cancel/buttons.js';
 import { shareButton } from '../../src/features/card/buttons.js';
-import { refreshButton } from '../../src/features/job-view/buttons.js';
+import { filterButton, refreshButton } from '../../src/features/job-view/buttons.js';
+import { backToListButton, listNextButton, listViewButton } from '../../src/features/list/buttons.js';
 import { watchButton } from '../../src/features/watch/buttons.js';
 import { buttonLabels, textOf } from '../helpers/slack-text.js';
 import { CHANNEL, type Stack, startStack, USER } from '../helpers/stack.js';
@@ -157,5 +158,26 @@ describe('buttons on older messages of a job that has ended', () => {
     expect(textOf(final!)).toMatch(/COMPLETED/);
     expect(buttonLabels(final!)).not.toContain('Watch');
     expect(textOf(note!)).toMatch(/already ended/);
+  });
+});
+
+describe('navigation', () => {
+  it('a job opened from the list goes back to the same page and filter, even after paging the view', async () => {
+    for (let i = 0; i < 12; i++) stack.cf.addJob({ total: 25, createdAt: clock - (i + 1) * 60_000 });
+    const page1 = await view('list completed');
+    const [page2] = await click(page1, listNextButton.actionId);
+    expect(textOf(page2!)).toMatch(/Page 2 · completed/);
+    const [opened] = await click(page2!, `${listViewButton.actionId}_0`);
+    expect(buttonLabels(opened!)).toContain('◀ Back to list');
+    const [filtered] = await click(opened!, filterButton.actionId);
+    expect(buttonLabels(filtered!)).toContain('◀ Back to list');
+    const [back] = await click(filtered!, backToListButton.actionId);
+    expect(textOf(back!)).toMatch(/Recent bulk jobs · completed/);
+    expect(textOf(back!)).toMatch(/Page 2 · completed/);
+  });
+
+  it('a job opened by command has no way back to a list it never came from', async () => {
+    const job = stack.cf.addJob({ total: 5 }).id;
+    expect(buttonLabels(await view(job))).not.toContain('◀ Back to list');
   });
 });

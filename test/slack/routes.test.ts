@@ -12,7 +12,7 @@ const rendered = [
     job: makeJob(),
     failures: makeFailures(),
     messages: [makeMessage(1)],
-    query: { kind: 'view', jobId: JOB_ID, page: 2 },
+    query: { kind: 'view', jobId: JOB_ID, page: 2, back: { page: 1 } },
     pageSize: 10,
     totalPages: 3,
     hasNext: true,

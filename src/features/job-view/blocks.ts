@@ -29,6 +29,7 @@ import { BlockId } from '../../slack/ids.js';
 import type { ViewQuery } from '../../slack/query.js';
 import { cancelButton } from '../cancel/buttons.js';
 import { shareButton } from '../card/buttons.js';
+import { backToListButton } from '../list/buttons.js';
 import { watchButton } from '../watch/buttons.js';
 import { filterButton, nextButton, prevButton, refreshButton } from './buttons.js';
 
@@ -123,10 +124,12 @@ export function packMessages(messages: Message[], slots: number, now: Date): { s
 
 function buildViewButtons(input: JobViewInput): Record<string, unknown>[] {
   const { query, job } = input;
-  const base = { kind: 'view', jobId: query.jobId } as const;
+  // Every button of the view keeps where it was opened from, so "◀ Back to list" survives paging.
+  const base = { kind: 'view', jobId: query.jobId, ...(query.back ? { back: query.back } : {}) } as const;
   const here: ViewQuery =
     query.status === undefined ? { ...base, page: query.page } : { ...base, status: query.status, page: query.page };
   const buttons: Record<string, unknown>[] = [];
+  if (query.back) buttons.push(backToListButton.render({ kind: 'list', ...query.back }));
   if (query.page > 1) buttons.push(prevButton.render({ ...here, page: query.page - 1 }));
   if (input.hasNext) buttons.push(nextButton.render({ ...here, page: query.page + 1 }));
   buttons.push(

@@ -76,7 +76,15 @@ export function renderJobList(input: JobListInput): SlackMessage {
 
   const rows: Block[] = shown.map((job, i) => ({
     ...buildSection(formatJobRow(job)),
-    accessory: listViewButton.render({ kind: 'view', jobId: job.job_id, page: 1 }, { index: i }),
+    accessory: listViewButton.render(
+      {
+        kind: 'view',
+        jobId: job.job_id,
+        page: 1,
+        back: { page: query.page, ...(query.status ? { status: query.status } : {}) },
+      },
+      { index: i },
+    ),
   }));
   if (rows.length === 0) {
     rows.push(

@@ -15,3 +15,11 @@ export const listViewButton = defineButton({
   codec: viewCodec,
   handle: openJobView,
 });
+
+/** On a job view opened from the list: back to the same page of the list, with the same filter. */
+export const backToListButton = defineButton({
+  actionId: 'bulkjob_list_back',
+  label: '◀ Back to list',
+  codec: listCodec,
+  handle: openJobList,
+});

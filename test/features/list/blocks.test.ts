@@ -54,7 +54,7 @@ describe('renderJobList', () => {
                 "type": "plain_text",
               },
               "type": "button",
-              "value": "{"kind":"view","jobId":"00000000-0000-4000-8000-000000000002","page":1}",
+              "value": "{"kind":"view","jobId":"00000000-0000-4000-8000-000000000002","page":1,"back":{"page":2,"status":"PROCESSING"}}",
             },
             "text": {
               "text": ":arrows_counterclockwise: PROCESSING · *MOVE → DeletedItems*
@@ -76,7 +76,7 @@ describe('renderJobList', () => {
                 "type": "plain_text",
               },
               "type": "button",
-              "value": "{"kind":"view","jobId":"00000000-0000-4000-8000-000000000001","page":1}",
+              "value": "{"kind":"view","jobId":"00000000-0000-4000-8000-000000000001","page":1,"back":{"page":2,"status":"PROCESSING"}}",
             },
             "text": {
               "text": ":warning: COMPLETED with 20 failures (2%) · *MOVE → DeletedItems*
@@ -147,10 +147,15 @@ describe('renderJobList', () => {
     ]);
   });
 
-  it('gives each View button a unique action id and a view query for page 1', () => {
-    const list = renderJobList(makeInput());
+  it('gives each View button a unique action id and a view query for page 1 that knows its way back', () => {
+    const list = renderJobList(makeInput({ query: { kind: 'list', status: 'PROCESSING', page: 3 } }));
     const value = collectButtons(list).get(`${listViewButton.actionId}_0`)?.value;
-    expect(decodeQuery(value as string)).toEqual({ kind: 'view', jobId: idFor(2), page: 1 });
+    expect(decodeQuery(value as string)).toEqual({
+      kind: 'view',
+      jobId: idFor(2),
+      page: 1,
+      back: { status: 'PROCESSING', page: 3 },
+    });
   });
 
   describe('paging', () => {
