@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import { withDeadline } from './deadline.js';
 import { CardService } from './features/card/cards.js';
 import { FailureSummaries } from './features/card/failures.js';
+import { HomeService } from './features/home/home.js';
 import { Watcher } from './features/watch/watcher.js';
 import { WatchService } from './features/watch/watches.js';
 import { HEALTH_PATH, healthHandler, startHealthServer } from './health.js';
@@ -121,10 +122,18 @@ export function createApp(deps: AppDeps): BulkjobApp {
     failures,
     now,
   });
+  const home = new HomeService({
+    cloudflare,
+    store,
+    client: app.client,
+    logger: logger.child({ module: 'home' }),
+    now,
+  });
   const watcher = new Watcher({
     cards,
     failures,
     store,
+    onEnded: (userId) => home.refreshSoon(userId),
     config,
     logger: logger.child({ module: 'watcher' }),
     now,
@@ -135,8 +144,16 @@ export function createApp(deps: AppDeps): BulkjobApp {
       windowMs: cloudflare.budget.limits.windowMs,
     },
   });
-  const watches = new WatchService({ config, cloudflare, store, cards, loop: watcher, now });
-  const ctx: AppContext = { config, logger, cloudflare, cards, failures, watches, now, inFlight: new InFlight() };
+  const watches = new WatchService({
+    config,
+    cloudflare,
+    store,
+    cards,
+    loop: watcher,
+    now,
+    onChanged: (userId) => home.refreshSoon(userId),
+  });
+  const ctx: AppContext = { config, logger, cloudflare, cards, failures, watches, home, now, inFlight: new InFlight() };
 
   registerListeners(app, ctx);
   // The backstop, never the plan: listeners route their own errors to the user.

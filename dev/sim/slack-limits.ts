@@ -47,7 +47,13 @@ function textOf(value: unknown): string | undefined {
 }
 
 /** Checks a message's fallback `text` and `blocks` (already parsed from JSON). */
-export function checkMessageLimits(text: unknown, blocks: unknown): LimitCheck {
+/** `maxBlocks`: 50 for messages, 100 for a Home tab; `requireText`: views carry no fallback text. */
+export function checkMessageLimits(
+  text: unknown,
+  blocks: unknown,
+  options: { maxBlocks?: number; requireText?: boolean } = {},
+): LimitCheck {
+  const maxBlocks = options.maxBlocks ?? SlackLimits.blocks;
   const findings: Finding[] = [];
   let reject: LimitCheck['reject'];
   const over = (rule: string, path: string, limit: number, actual: number, rejected = false): void => {
@@ -67,13 +73,13 @@ export function checkMessageLimits(text: unknown, blocks: unknown): LimitCheck {
     findings.push({ rule: 'blocks_shape', path: 'blocks', limit: 0, actual: 1, rejected: true });
     return { findings, reject: reject ?? 'invalid_blocks' };
   }
-  if (blocks.length > 0 && fallback.trim() === '') {
+  if (options.requireText !== false && blocks.length > 0 && fallback.trim() === '') {
     // Slack accepts this, but notifications and screen readers then show nothing useful (docs/design.md, "Slack limits").
     findings.push({ rule: 'text_missing', path: 'text', limit: 1, actual: 0, rejected: false });
   }
-  if (blocks.length > SlackLimits.blocks) {
+  if (blocks.length > maxBlocks) {
     reject = reject ?? 'invalid_blocks';
-    over('blocks_count', 'blocks', SlackLimits.blocks, blocks.length, true);
+    over('blocks_count', 'blocks', maxBlocks, blocks.length, true);
   }
 
   // Slack requires action_id and block_id to be unique within a message.

@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 
 /** The envelope types the simulator sends: slash commands and `block_actions` clicks. */
-export type EnvelopeType = 'slash_commands' | 'interactive';
+export type EnvelopeType = 'slash_commands' | 'interactive' | 'events_api';
 
 /**
  * How Slack ends a connection: `refresh_requested` sends `{type: 'disconnect', reason}` and leaves the close to

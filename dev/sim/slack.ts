@@ -169,7 +169,7 @@ const RESPONSE_URL_TTL_MS = 30 * 60 * 1000;
 const ACK_DEADLINE_MS = 3000;
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 /** Form fields the Web API clients send as JSON strings. */
-const JSON_FIELDS = ['blocks', 'attachments', 'metadata'];
+const JSON_FIELDS = ['blocks', 'attachments', 'metadata', 'view'];
 /** Channel faults that only bite when the bot posts; `channel_not_found` and `is_archived` bite on edits too. */
 const POSTING_METHODS = new Set(['chat.postMessage', 'chat.postEphemeral']);
 /** Methods that take the app-level token (`xapp-…`) and nothing else. */
@@ -255,7 +255,10 @@ export class SlackSim {
     'chat.getPermalink': (args) => this.#getPermalink(args),
     'conversations.info': (args) => this.#conversationsInfo(args),
     'users.info': (args) => this.#usersInfo(args),
+    'views.publish': (args) => this.#viewsPublish(args),
   };
+  /** The Home tab each user sees: the last view the bot published for them. */
+  readonly #homeViews = new Map<string, { type: string; blocks: SimBlock[]; publishedAtMs: number }>();
 
   private constructor(server: Server, options: SlackSimOptions) {
     const address = server.address() as AddressInfo;
@@ -354,6 +357,7 @@ export class SlackSim {
    */
   reset(): void {
     this.state.reset();
+    this.#homeViews.clear();
     this.#socket?.resetHistory();
     this.#responseUrls.clear();
     this.#channelFaults.clear();
@@ -540,6 +544,74 @@ export class SlackSim {
     return { ...result, responseUrl: responseUrl.url, triggerId };
   }
 
+  /** The Home tab the bot last published for `userId`, if any. */
+  homeView(userId: string): { type: string; blocks: SimBlock[]; publishedAtMs: number } | undefined {
+    const view = this.#homeViews.get(userId);
+    return view && structuredClone(view);
+  }
+
+  /**
+   * The user opens the app's Home tab: an `app_home_opened` event, over HTTP as a signed JSON Events API
+   * request or over the socket as an `events_api` envelope, exactly as Slack sends it.
+   */
+  async openHome(input: { userId: string; transport?: Transport; signing?: Signing }): Promise<DeliveryResult> {
+    const eventTs = this.state.nextTs();
+    const payload = {
+      token: SimIdentity.verificationToken,
+      team_id: SimIdentity.teamId,
+      api_app_id: SimIdentity.appId,
+      event: {
+        type: 'app_home_opened',
+        user: input.userId,
+        channel: `D${input.userId.slice(1)}`,
+        tab: 'home',
+        event_ts: eventTs,
+      },
+      type: 'event_callback',
+      event_id: `Ev${this.#randomId()}`,
+      event_time: Math.floor(this.now() / 1000),
+    };
+    const result =
+      (input.transport ?? this.transport) === 'socket'
+        ? await this.#deliverOverSocket('events_api', payload, input.signing)
+        : await this.#deliver(JSON.stringify(payload), input.signing ?? 'valid', 'application/json');
+    return { ...result, responseUrl: '', triggerId: '' };
+  }
+
+  /** Clicks a button on `userId`'s Home tab: `block_actions` from a `view` container, with no response_url. */
+  async clickHome(input: { userId: string; actionId: string; transport?: Transport }): Promise<DeliveryResult> {
+    const view = this.#homeViews.get(input.userId);
+    if (!view) throw new Error(`${input.userId} has no Home tab published`);
+    const found = findButton(view.blocks, input.actionId);
+    if (!found) throw new Error(`no button with action_id ${input.actionId} on ${input.userId}'s Home tab`);
+    const triggerId = this.#triggerId();
+    const payload = {
+      type: 'block_actions',
+      user: { id: input.userId, username: this.state.user(input.userId).name, team_id: SimIdentity.teamId },
+      api_app_id: SimIdentity.appId,
+      token: SimIdentity.verificationToken,
+      container: { type: 'view', view_id: `V${input.userId}` },
+      trigger_id: triggerId,
+      team: { id: SimIdentity.teamId, domain: SimIdentity.teamDomain },
+      view: { id: `V${input.userId}`, type: 'home', blocks: view.blocks },
+      actions: [
+        {
+          type: 'button',
+          action_id: found.actionId,
+          block_id: found.blockId,
+          text: { type: 'plain_text', text: found.text, emoji: true },
+          ...(found.value !== undefined ? { value: found.value } : {}),
+          action_ts: this.state.nextTs(),
+        },
+      ],
+    };
+    const result =
+      (input.transport ?? this.transport) === 'socket'
+        ? await this.#deliverOverSocket('interactive', payload, undefined)
+        : await this.#deliver(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), 'valid');
+    return { ...result, responseUrl: '', triggerId };
+  }
+
   /** Clicks a button of a message as `userId`, sending a `block_actions` payload exactly as Slack does. */
   async click(input: ClickInput): Promise<DeliveryResult> {
     const message = this.#resolveMessage(input.message, input.channelId);
@@ -589,14 +661,18 @@ export class SlackSim {
     return `${Math.floor(this.now() / 1000)}.${this.#randomId()}`;
   }
 
-  async #deliver(body: string, signing: Signing): Promise<Omit<DeliveryResult, 'responseUrl' | 'triggerId'>> {
+  async #deliver(
+    body: string,
+    signing: Signing,
+    contentType = 'application/x-www-form-urlencoded',
+  ): Promise<Omit<DeliveryResult, 'responseUrl' | 'triggerId'>> {
     if (this.botUrl === undefined) throw new Error('SlackSim.botUrl is not set: where should Slack send this?');
     const nowSeconds = Math.floor(this.now() / 1000);
     // Stale: correctly signed, but six minutes old, so only the timestamp check can catch it.
     const timestamp = signing === 'stale' ? nowSeconds - 6 * 60 : nowSeconds;
     const secret = signing === 'bad' ? `${this.#signingSecret}-wrong` : this.#signingSecret;
     const headers: Record<string, string> = {
-      'content-type': 'application/x-www-form-urlencoded',
+      'content-type': contentType,
       'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
       'x-slack-request-timestamp': String(timestamp),
     };
@@ -828,6 +904,26 @@ export class SlackSim {
         : { ephemeralTo }),
       source: method,
     });
+  }
+
+  /** https://docs.slack.dev/reference/methods/views.publish: a Home tab of up to 100 blocks for one user. */
+  #viewsPublish(args: Record<string, unknown>): ApiReply {
+    const userId = str(args.user_id);
+    if (userId === undefined) return fail('invalid_arguments');
+    const view = args.view as { type?: unknown; blocks?: unknown } | undefined;
+    if (typeof view !== 'object' || view === null || view.type !== 'home') return fail('invalid_arguments');
+    const check = checkMessageLimits(undefined, view.blocks, { maxBlocks: 100, requireText: false });
+    for (const finding of check.findings) {
+      this.#violations.push({
+        method: 'views.publish',
+        channel: undefined,
+        ...finding,
+        rejected: finding.rejected || check.reject !== undefined,
+      });
+    }
+    if (check.reject) return fail('invalid_blocks');
+    this.#homeViews.set(userId, { type: 'home', blocks: blocksOf(view.blocks), publishedAtMs: this.now() });
+    return { body: { ok: true, view: { id: `V${userId}`, type: 'home' } } };
   }
 
   #update(args: Record<string, unknown>): ApiReply {

@@ -18,6 +18,11 @@ export function assertAllowed(access: Config['access'], actor: Actor): void {
   }
 }
 
+/** The Home tab belongs to no channel: only the user list applies. */
+export function assertUserAllowed(access: Config['access'], userId: string): void {
+  if (access.allowedUsers && !access.allowedUsers.has(userId)) throw new NotAllowedError('user');
+}
+
 /** Before a cancel: the clicking user must be allowed and may cancel (src/rules.ts). */
 export function assertMayCancel(access: Config['access'], actor: Actor): void {
   assertAllowed(access, actor);

@@ -14,10 +14,12 @@ export interface ClickInput {
   messageTs: string | undefined;
   /** True when the click came from an ephemeral message (the job view), false from a channel card. */
   ephemeral: boolean;
+  /** True when the click came from the app's Home tab (a view, not a message: no channel, no response_url). */
+  fromHome: boolean;
 }
 
 export function readClick(body: BlockAction, action: ButtonAction): ClickInput {
-  const container = (body.container ?? {}) as { is_ephemeral?: unknown; message_ts?: unknown };
+  const container = (body.container ?? {}) as { is_ephemeral?: unknown; message_ts?: unknown; type?: unknown };
   const messageTs = body.message?.ts ?? (typeof container.message_ts === 'string' ? container.message_ts : undefined);
   return {
     actionId: action.action_id,
@@ -26,6 +28,7 @@ export function readClick(body: BlockAction, action: ButtonAction): ClickInput {
     channelId: body.channel?.id,
     messageTs,
     ephemeral: container.is_ephemeral === true || body.message === undefined,
+    fromHome: container.type === 'view',
   };
 }
 

@@ -7,6 +7,7 @@ import type { CloudflareClient } from '../cloudflare/client.js';
 import type { Config } from '../config.js';
 import type { CardService } from '../features/card/cards.js';
 import type { FailureSummaries } from '../features/card/failures.js';
+import type { HomeService } from '../features/home/home.js';
 import type { WatchService } from '../features/watch/watches.js';
 import type { Logger } from '../logger.js';
 import type { ClickInput } from './click.js';
@@ -21,6 +22,8 @@ export interface AppContext {
   /** Failure reasons per job, shared by views, cards and notices. */
   failures: FailureSummaries;
   watches: WatchService;
+  /** The users' Home tabs. */
+  home: HomeService;
   now: () => Date;
   /** Listener work still running after its ack; a graceful stop waits for it. */
   inFlight: InFlight;

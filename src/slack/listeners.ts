@@ -1,11 +1,11 @@
 /**
- * The Bolt listeners: ack first, always, within milliseconds and before any upstream call; then the allow
+ * The Bolt listeners (commands, button clicks, and the Home tab's `app_home_opened`): ack first, always, within milliseconds and before any upstream call; then the allow
  * lists (the clicking user, every time: anyone in a channel can click a shared card); then the handler the
  * routes name (src/slack/routes.ts), with one log line and any error routed to the user (src/slack/reply.ts).
  */
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { InputError } from '../errors.js';
-import { assertAllowed } from './access.js';
+import { assertAllowed, assertUserAllowed } from './access.js';
 import { readClick } from './click.js';
 import type { AppContext } from './context.js';
 import { ACTION_PREFIX, COMMAND } from './ids.js';
@@ -28,6 +28,17 @@ export function registerListeners(app: App, ctx: AppContext): void {
     );
   });
 
+  app.event('app_home_opened', async ({ event }) => {
+    if (event.tab !== 'home') return;
+    const userId = event.user;
+    await ctx.inFlight.track(
+      track(ctx.logger, { kind: 'home', user: userId, channel: undefined }, undefined, async () => {
+        assertUserAllowed(ctx.config.access, userId);
+        await ctx.home.publish(userId);
+      }),
+    );
+  });
+
   app.action<BlockAction<ButtonAction>>(new RegExp(`^${ACTION_PREFIX}`), async ({ ack, body, action, respond }) => {
     await ack();
     const click = readClick(body, action);
@@ -37,7 +48,9 @@ export function registerListeners(app: App, ctx: AppContext): void {
         { kind: 'action', user: click.userId, channel: click.channelId, action: click.actionId },
         respond,
         async (fields) => {
-          assertAllowed(ctx.config.access, { userId: click.userId, channelId: click.channelId });
+          // The Home tab belongs to no channel: there only the user list applies.
+          if (click.fromHome) assertUserAllowed(ctx.config.access, click.userId);
+          else assertAllowed(ctx.config.access, { userId: click.userId, channelId: click.channelId });
           const button = findButton(click.actionId);
           if (!button) {
             throw new InputError('That button is from an older version of bulkjob. Run `/bulkjob` again.', 'bad_value');

@@ -27,7 +27,7 @@ export async function replyWithError(
 }
 
 export interface TrackFields {
-  kind: 'command' | 'action';
+  kind: 'command' | 'action' | 'home';
   user: string;
   channel: string | undefined;
   action?: string;

@@ -5,6 +5,7 @@
 import { cancelButton } from '../features/cancel/buttons.js';
 import { cardRefreshButton, shareButton } from '../features/card/buttons.js';
 import { showHelp } from '../features/help/handler.js';
+import { homeStopButton, homeViewButton } from '../features/home/buttons.js';
 import { filterButton, nextButton, prevButton, refreshButton } from '../features/job-view/buttons.js';
 import { showJobView } from '../features/job-view/handler.js';
 import { backToListButton, listNextButton, listPrevButton, listViewButton } from '../features/list/buttons.js';
@@ -49,6 +50,9 @@ export const BUTTONS: readonly Clickable[] = [
   watchButton,
   stopWatchButton,
   cancelButton,
+  // The Home tab
+  homeStopButton,
+  homeViewButton,
 ];
 
 export function routeCommand(request: CommandRequest, query: JobQuery): Promise<void> {

@@ -191,6 +191,12 @@ function prepareStatements(db: Database.Database) {
        ORDER BY next_run_at, id LIMIT @limit`,
     ),
     activeWatches: watchQuery(`SELECT * FROM watches WHERE state = 'active' ORDER BY next_run_at, id`),
+    activeWatchesStartedBy: watchQuery(
+      `SELECT * FROM watches WHERE state = 'active' AND started_by = @userId ORDER BY started_at DESC, id DESC`,
+    ),
+    cardsSharedBy: cardQuery(
+      `SELECT * FROM cards WHERE shared_by = @userId ORDER BY shared_at DESC, id DESC LIMIT @limit`,
+    ),
     countActive: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM watches WHERE state = 'active'`),
     claim: write(
       `UPDATE watches SET lease_owner = @owner, lease_until = @until
@@ -329,6 +335,14 @@ class SqliteStore implements Store {
 
   async listDueWatches(now: Date, limit: number): Promise<Watch[]> {
     return this.#sql.dueWatches.all({ now: +now, limit }).map(toWatch);
+  }
+
+  async listActiveWatchesStartedBy(userId: string): Promise<Watch[]> {
+    return this.#sql.activeWatchesStartedBy.all({ userId }).map(toWatch);
+  }
+
+  async listCardsSharedBy(userId: string, limit: number): Promise<Card[]> {
+    return this.#sql.cardsSharedBy.all({ userId, limit }).map(toCard);
   }
 
   async listActiveWatches(): Promise<Watch[]> {

@@ -137,6 +137,8 @@ export interface CardStore {
   markCardCancelled(cardId: number, userId: string, at?: Date): Promise<boolean>;
   /** The message is gone or cannot be edited: the card is never adopted again and its active watch ends as `lost`. */
   markCardLost(cardId: number, at?: Date): Promise<boolean>;
+  /** The cards a user shared, newest first (their Home tab). */
+  listCardsSharedBy(userId: string, limit: number): Promise<Card[]>;
 }
 
 /** Watches and their leases: which card is kept current, when it is due, which instance runs it. */
@@ -152,6 +154,8 @@ export interface WatchStore {
   /** Active watches whose `nextRunAt` ≤ `now` and whose lease is free or expired, soonest first. */
   listDueWatches(now: Date, limit: number): Promise<Watch[]>;
   listActiveWatches(): Promise<Watch[]>;
+  /** The active watches a user started, newest first (their Home tab). */
+  listActiveWatchesStartedBy(userId: string): Promise<Watch[]>;
   countActiveWatches(): Promise<number>;
   /** Takes the lease if the watch is active, due and unleased (or its lease expired). Only one caller wins. */
   claimWatch(watchId: number, owner: string, leaseMs: number, now?: Date): Promise<boolean>;

@@ -114,6 +114,14 @@ describe('a bot in Socket Mode', () => {
     expect(slack.channelMessages(CHANNEL)).toEqual([]);
   });
 
+  it('publishes the Home tab when app_home_opened arrives over the socket', async () => {
+    const before = slack.callsTo('views.publish').length;
+    const delivered = await slack.openHome({ userId: USER });
+    expect(delivered.status).toBe(200);
+    await slack.waitFor((s) => s.callsTo('views.publish').length > before);
+    expect(JSON.stringify(slack.homeView(USER)?.blocks)).toContain('Your watches');
+  });
+
   it('replaces the view when Next ▶ is clicked over the socket', async () => {
     const job = cf.addJob({ total: 35 }).id;
     const { view } = await command(job);

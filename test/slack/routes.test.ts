@@ -1,6 +1,7 @@
 /** The routes: every button any view renders is routed back to the button that rendered it. */
 import { describe, expect, it } from 'vitest';
 import { renderStatusCard } from '../../src/features/card/blocks.js';
+import { renderHome } from '../../src/features/home/blocks.js';
 import { renderJobView } from '../../src/features/job-view/blocks.js';
 import { renderJobList } from '../../src/features/list/blocks.js';
 import { ACTION_PREFIX } from '../../src/slack/ids.js';
@@ -39,6 +40,21 @@ const rendered = [
       now: NOW,
     }),
   ),
+  renderHome({
+    userId: USER,
+    watches: [
+      {
+        watch: { id: 1, cardId: 7, startedBy: USER, startedAt: NOW } as never,
+        card: { id: 7, channel: 'C0INCIDENT', jobId: JOB_ID, sharedAt: NOW } as never,
+        job: makeJob(),
+      },
+    ],
+    cards: [],
+    jobs: [makeJob()],
+    selected: undefined,
+    note: undefined,
+    now: NOW,
+  }),
 ];
 
 describe('routes', () => {

@@ -259,6 +259,31 @@ describe('cards', () => {
   });
 });
 
+describe("a user's Home tab", () => {
+  it('lists the active watches a user started and the cards they shared, newest first', async () => {
+    const store = open();
+    const older = await saveCard(store, { ts: '1.1', sharedBy: 'U1' });
+    clock += SEC;
+    const newer = await saveCard(store, { ts: '1.2', sharedBy: 'U1' });
+    await saveCard(store, { ts: '1.3', sharedBy: 'U2' });
+    expect((await store.listCardsSharedBy('U1', 5)).map((c) => c.id)).toEqual([newer.id, older.id]);
+    expect((await store.listCardsSharedBy('U1', 1)).map((c) => c.id)).toEqual([newer.id]);
+
+    const first = await watchCard(store, older);
+    clock += SEC;
+    const second = await store.startWatch({
+      cardId: newer.id,
+      startedBy: 'U1',
+      intervalMs: 30 * SEC,
+      expiresAt: new Date(clock + 3_600 * SEC),
+    });
+    expect((await store.listActiveWatchesStartedBy('U1')).map((w) => w.id)).toEqual([second.id, first.id]);
+    await store.stopWatch(older.id, 'U2');
+    expect((await store.listActiveWatchesStartedBy('U1')).map((w) => w.id)).toEqual([second.id]);
+    expect(await store.listActiveWatchesStartedBy('U2')).toEqual([]);
+  });
+});
+
 describe('watches', () => {
   it('starts a watch once: an active watch on the card is returned as is', async () => {
     const store = open();

@@ -132,6 +132,10 @@ export class CardService {
     return this.#deps.cloudflare.getJob(card.jobId, opts);
   }
 
+  findById(cardId: number): Promise<Card | undefined> {
+    return this.#deps.store.findCardById(cardId);
+  }
+
   /** The card a click acts on: the clicked card, or else the channel's card for the job, if any. */
   async cardFor(target: CardTarget): Promise<Card | undefined> {
     return target.ts ? await this.adopt({ ...target, ts: target.ts }) : await this.channelCard(target);

@@ -11,7 +11,7 @@ import { BotError, SlackApiError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { hasEnded } from '../../rules.js';
 import { assertAllowed } from '../../slack/access.js';
-import type { Store, Watch } from '../../store/types.js';
+import type { EndedWatchState, Store, Watch } from '../../store/types.js';
 import type { CardService } from '../card/cards.js';
 import type { FailureSummaries } from '../card/failures.js';
 import { buildNotice } from './notice.js';
@@ -34,6 +34,8 @@ export interface WatcherDeps {
   leaseMs?: number;
   /** Unique per process, so leases tell instances apart. */
   owner?: string;
+  /** Told when a watch ends, with who started it (their Home tab shows their watches). */
+  onEnded?: (userId: string) => void;
 }
 
 /**
@@ -147,7 +149,7 @@ export class Watcher implements WatchLoop {
     const { store, cards, logger, now } = this.#deps;
     const card = await store.findCardById(watch.cardId);
     if (!card || card.lostAt) {
-      await store.finishWatch(watch.id, 'lost', now());
+      await this.#end(watch, 'lost');
       return;
     }
     const log = logger.child({ watch: watch.id, card: card.id, job: card.jobId, channel: card.channel });
@@ -155,7 +157,7 @@ export class Watcher implements WatchLoop {
     try {
       assertAllowed(this.#deps.config.access, { userId: watch.startedBy, channelId: card.channel });
     } catch {
-      await store.finishWatch(watch.id, 'stopped', now());
+      await this.#end(watch, 'stopped');
       log.info('watch ended: its channel or its watcher is no longer allowed');
       return;
     }
@@ -167,7 +169,7 @@ export class Watcher implements WatchLoop {
         const reason = hasEnded(job) ? 'terminal' : 'expired';
         // The notice first (only an active watch posts one), then the end, then one edit showing it.
         await this.#notifyOnce(watch, job, reason, log);
-        await store.finishWatch(watch.id, reason === 'terminal' ? 'finished' : 'expired', now());
+        await this.#end(watch, reason === 'terminal' ? 'finished' : 'expired');
         await cards.update(card, opts).catch((err: unknown) => log.warn({ err }, 'final card edit failed'));
         log.info({ status: job.status, reason }, 'watch ended');
         return;
@@ -185,6 +187,11 @@ export class Watcher implements WatchLoop {
     }
   }
 
+  /** End a watch (first end wins) and tell whoever keeps its starter's Home tab. */
+  async #end(watch: Watch, state: EndedWatchState): Promise<void> {
+    if (await this.#deps.store.finishWatch(watch.id, state, this.#deps.now())) this.#deps.onEnded?.(watch.startedBy);
+  }
+
   async #handleFailure(watch: Watch, error: unknown, expired: boolean, log: Logger): Promise<void> {
     const { store, now } = this.#deps;
     if (this.#abort.signal.aborted) {
@@ -193,13 +200,13 @@ export class Watcher implements WatchLoop {
     }
     if (error instanceof SlackApiError && error.messageGone) {
       // The card was deleted, or the bot lost the channel: nobody can see updates any more.
-      await store.finishWatch(watch.id, 'lost', now());
+      await this.#end(watch, 'lost');
       log.info({ slackError: error.slackError }, 'watch ended: card can no longer be edited');
       return;
     }
     if (expired) {
       // Past its maximum time and still failing: end it rather than retry for ever.
-      await store.finishWatch(watch.id, 'expired', now());
+      await this.#end(watch, 'expired');
       log.warn({ err: error }, 'watch expired while its refreshes were failing');
       return;
     }

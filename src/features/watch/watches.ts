@@ -26,6 +26,8 @@ export interface WatchServiceDeps {
   cards: CardService;
   loop: WatchLoop;
   now: () => Date;
+  /** Told when a watch starts or stops, with who started it (their Home tab shows their watches). */
+  onChanged?: (userId: string) => void;
 }
 
 /** What the listener should tell the user, ephemerally, when something did not simply happen. */
@@ -85,6 +87,7 @@ export class WatchService {
     }
     if (existing) await cards.update(card, { priority: 'user' }, { force: true });
     this.#deps.loop.wake();
+    this.#deps.onChanged?.(target.userId);
     return {};
   }
 
@@ -94,6 +97,7 @@ export class WatchService {
     const card = await cards.adopt(target);
     const stopped = await store.stopWatch(card.id, target.userId, now());
     if (!stopped) return { note: 'This card is not being watched.' };
+    this.#deps.onChanged?.(stopped.startedBy);
     await cards.update(card, { priority: 'user' }, { force: true });
     return {};
   }

@@ -12,6 +12,8 @@ import type { SlackMessage } from './types.js';
 
 export const LIMITS = {
   blocks: 50,
+  /** A Home tab view (views.publish) holds up to 100 blocks. */
+  homeBlocks: 100,
   fallbackText: 4000,
   sectionText: 3000,
   sectionFields: 10,
@@ -194,7 +196,8 @@ class Checker {
  * characters (max 3000)`); `[]` when it is fine. Also catches empty texts, duplicate `action_id`s and
  * `block_id`s, bad button styles and block types the formatters never produce.
  */
-export function findLimitViolations(message: SlackMessage): string[] {
+export function findLimitViolations(message: SlackMessage, options: { maxBlocks?: number } = {}): string[] {
+  const maxBlocks = options.maxBlocks ?? LIMITS.blocks;
   const checker = new Checker();
   if (typeof message.text !== 'string' || message.text.trim() === '') {
     checker.report('text', 'fallback text is empty');
@@ -205,8 +208,8 @@ export function findLimitViolations(message: SlackMessage): string[] {
     checker.report('blocks', 'blocks is not an array');
     return checker.violations;
   }
-  if (message.blocks.length > LIMITS.blocks) {
-    checker.report('blocks', `${message.blocks.length} blocks (max ${LIMITS.blocks})`);
+  if (message.blocks.length > maxBlocks) {
+    checker.report('blocks', `${message.blocks.length} blocks (max ${maxBlocks})`);
   }
   message.blocks.forEach((block, i) => {
     checker.checkBlock(i, block);
