@@ -72,6 +72,8 @@ export interface SimCall {
   /** Slack error code when `ok` is false. */
   error: string | undefined;
   atMs: number;
+  /** For a `response_url` POST: the URL it went to, as the sim handed it out. */
+  url?: string;
 }
 
 /** A Block Kit or text limit (docs/design.md, "Slack limits") that something the bot sent exceeded. */

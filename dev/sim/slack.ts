@@ -333,6 +333,11 @@ export class SlackSim {
     return structuredClone(this.#calls);
   }
 
+  /** Whether the bot has posted `times` answers on `responseUrl` (a command's or a click's), accepted or not. */
+  answered(responseUrl: string, times = 1): boolean {
+    return this.#calls.filter((call) => call.url === responseUrl).length >= times;
+  }
+
   /** Calls of one method (`chat.update`, or `response_url`). */
   callsTo(method: string): SimCall[] {
     return this.calls.filter((call) => call.method === method);
@@ -802,9 +807,10 @@ export class SlackSim {
     return handler(args);
   }
 
-  #record(kind: SimCall['kind'], method: string, args: Record<string, unknown>, reply: ApiReply): void {
+  #record(kind: SimCall['kind'], method: string, args: Record<string, unknown>, reply: ApiReply, url?: string): void {
     const ok = reply.body.ok === true;
     const call: SimCall = {
+      ...(url === undefined ? {} : { url }),
       seq: ++this.#callSeq,
       kind,
       method,
@@ -1034,7 +1040,7 @@ export class SlackSim {
     } catch {
       reply = fail('invalid_payload', 400);
     }
-    this.#record('response_url', 'response_url', args, reply);
+    this.#record('response_url', 'response_url', args, reply, `${this.url}${url.pathname}`);
     if (reply.body.ok === true) sendJson(res, 200, { ok: true });
     else sendText(res, reply.status ?? 400, String(reply.body.error));
   }

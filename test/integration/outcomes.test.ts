@@ -37,17 +37,15 @@ afterEach(() => {
 });
 
 async function view(text: string): Promise<SimMessage> {
-  const before = stack.slack.callsTo('response_url').length;
-  await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text });
-  await stack.slack.waitFor((s) => s.callsTo('response_url').length > before);
+  const { responseUrl } = await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text });
+  await stack.slack.waitFor((s) => s.answered(responseUrl));
   return stack.slack.ephemeralFor(USER, CHANNEL).at(-1)!;
 }
 
 /** Click, and wait for `replies` answers through the click's response_url. */
 async function click(message: SimMessage, actionId: string, replies = 1): Promise<SimMessage[]> {
-  const before = stack.slack.callsTo('response_url').length;
-  await stack.slack.click({ userId: USER, message, actionId });
-  await stack.slack.waitFor((s) => s.callsTo('response_url').length >= before + replies);
+  const { responseUrl } = await stack.slack.click({ userId: USER, message, actionId });
+  await stack.slack.waitFor((s) => s.answered(responseUrl, replies));
   return stack.slack.ephemeralFor(USER, CHANNEL).slice(-replies);
 }
 

@@ -72,10 +72,9 @@ afterAll(async () => {
 
 /** `/bulkjob <text>` over the socket; resolves with the ack and the answer USER then sees. */
 async function command(text: string): Promise<{ ackMs: number; view: SimMessage }> {
-  const before = slack.callsTo('response_url').length;
   const ack = await slack.sendCommand({ userId: USER, channelId: CHANNEL, text });
   expect(ack).toMatchObject({ status: 200, timedOut: false });
-  await slack.waitFor((s) => s.callsTo('response_url').length > before, { timeoutMs: 8_000 });
+  await slack.waitFor((s) => s.answered(ack.responseUrl), { timeoutMs: 8_000 });
   return { ackMs: ack.ackMs, view: slack.ephemeralFor(USER, CHANNEL).at(-1)! };
 }
 

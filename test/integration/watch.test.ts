@@ -316,18 +316,16 @@ describe('/bulkjob list', () => {
     expect(text1).not.toContain(ids[0]);
     expect(buttonLabels(page1)).toContain('Next ▶');
 
-    const calls = stack.slack.callsTo('response_url').length;
-    await stack.slack.click({ userId: USER, message: page1, actionId: listNextButton.actionId });
-    await stack.slack.waitFor((s) => s.callsTo('response_url').length > calls);
+    const next = await stack.slack.click({ userId: USER, message: page1, actionId: listNextButton.actionId });
+    await stack.slack.waitFor((s) => s.answered(next.responseUrl));
     const page2 = stack.slack.ephemeralFor(USER, CHANNEL).at(-1)!;
     expect(textOf(page2)).toContain(ids[0]);
     expect(buttonLabels(page2)).not.toContain('Next ▶');
     expect(stack.cf.requests.filter((r) => r.path.endsWith('/bulk')).map((r) => r.query.page)).toEqual(['1', '2']);
 
     const viewButton = `${listViewButton.actionId}_0`;
-    const calls2 = stack.slack.callsTo('response_url').length;
-    await stack.slack.click({ userId: USER, message: page2, actionId: viewButton });
-    await stack.slack.waitFor((s) => s.callsTo('response_url').length > calls2);
+    const opened = await stack.slack.click({ userId: USER, message: page2, actionId: viewButton });
+    await stack.slack.waitFor((s) => s.answered(opened.responseUrl));
     expect(textOf(stack.slack.ephemeralFor(USER, CHANNEL).at(-1))).toMatch(/Page 1 of 1/);
   });
 
