@@ -9,6 +9,10 @@
  * - `GET /playground/events` SSE: `snapshot` first (channel, users, visible messages), then `change`
  * - `POST /playground/command` `{text}`: the text after `/bulkjob`, as the demo user in the demo channel
  * - `POST /playground/click` `{messageRef, actionId, value?, blockId?}`: a button click as the demo user
+ * - `POST /playground/home/open` `{}`: the demo user opens the app's Home tab (`app_home_opened`)
+ * - `POST /playground/home/click` `{actionId}`: a button click on the demo user's Home tab
+ *
+ * The event stream also carries `home` events: the Home tab the bot published for the demo user.
  */
 
 import { existsSync } from 'node:fs';
@@ -17,7 +21,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMMAND } from '../../src/slack/ids.js';
-import type { ChangeEvent, SimMessage, SlackSim } from '../sim/slack.js';
+import type { ChangeEvent, SimHomeView, SimMessage, SlackSim } from '../sim/slack.js';
 import { SimIdentity } from '../sim/slack.js';
 
 /** The `usage_hint` of manifest.yml, used when the manifest cannot be read (a built image ships no manifest). */
@@ -66,6 +70,13 @@ export interface PlaygroundSnapshot {
   /** Display names for every user id mentioned in `messages` (and the demo user). */
   users: Record<string, string>;
   messages: SimMessage[];
+  /** The demo user's Home tab as the bot last published it; null until it has been opened once. */
+  home: PlaygroundHome | null;
+}
+
+/** The demo user's Home tab, as the page receives it (snapshot and `home` events). */
+export interface PlaygroundHome extends SimHomeView {
+  users: Record<string, string>;
 }
 
 /** One change, as the page receives it: only changes the demo user can see. */
@@ -214,20 +225,28 @@ export function attachPlayground(sim: SlackSim, options: PlaygroundOptions): Pla
   const visible = (message: SimMessage): boolean =>
     message.channel === channelId && (message.ephemeralTo === undefined || message.ephemeralTo === userId);
 
-  const namesFor = (messages: SimMessage[]): Record<string, string> => {
+  /** Display names for the demo user and everyone mentioned in `texts`. */
+  const namesIn = (texts: string[]): Record<string, string> => {
     const users: Record<string, string> = { [userId]: sim.state.user(userId).name };
-    for (const message of messages) {
-      const texts = [message.text, JSON.stringify(message.blocks)];
-      for (const text of texts) {
-        for (const match of text.matchAll(MENTION)) {
-          const id = match[1]!;
-          users[id] ??= sim.state.user(id).name;
-        }
+    for (const text of texts) {
+      for (const match of text.matchAll(MENTION)) {
+        const id = match[1]!;
+        users[id] ??= sim.state.user(id).name;
       }
+    }
+    return users;
+  };
+
+  const namesFor = (messages: SimMessage[]): Record<string, string> => {
+    const users = namesIn(messages.flatMap((message) => [message.text, JSON.stringify(message.blocks)]));
+    for (const message of messages) {
       if (message.botId === undefined) users[message.user] ??= sim.state.user(message.user).name;
     }
     return users;
   };
+
+  const homeFor = (view: SimHomeView | undefined): PlaygroundHome | null =>
+    view ? { ...view, users: namesIn([JSON.stringify(view.blocks)]) } : null;
 
   const serveAsset = async (res: ServerResponse, name: string): Promise<void> => {
     if (!ASSET_NAME.test(name)) throw new HttpError(404, 'not found');
@@ -282,6 +301,7 @@ export function attachPlayground(sim: SlackSim, options: PlaygroundOptions): Pla
       suggestions: options.suggestions ?? [],
       users: namesFor(messages),
       messages,
+      home: homeFor(sim.homeView(userId)),
     };
     const onChange = (change: ChangeEvent): void => {
       if (!visible(change.message)) return;
@@ -289,15 +309,20 @@ export function attachPlayground(sim: SlackSim, options: PlaygroundOptions): Pla
       send('change', out);
     };
     // A retry hint for EventSource: reconnect quickly after a restart of the demo.
+    const onHome = (event: { userId: string; view: SimHomeView }): void => {
+      if (event.userId === userId) send('home', homeFor(event.view));
+    };
     res.write('retry: 1000\n\n');
     send('snapshot', body);
     sim.events.on('change', onChange);
+    sim.events.on('home', onHome);
     streams.add(res);
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), keepAliveMs);
     keepAlive.unref();
     res.on('close', () => {
       clearInterval(keepAlive);
       sim.events.off('change', onChange);
+      sim.events.off('home', onHome);
       streams.delete(res);
     });
   });
@@ -343,6 +368,37 @@ export function attachPlayground(sim: SlackSim, options: PlaygroundOptions): Pla
       } catch (error) {
         // The simulator refuses clicks Slack could not send (no such button): the page's fault, not the bot's.
         if (error instanceof Error && error.message.startsWith('no button')) throw new HttpError(400, error.message);
+        throw error;
+      }
+      sendJson(res, 200, { ok: result.status === 200 && !result.timedOut, ...delivery(result) });
+    }),
+  );
+
+  sim.addRoute(
+    'POST',
+    '/playground/home/open',
+    route(async (req, res) => {
+      checkRequest(req, true);
+      await readJson(req);
+      const result = await sim.openHome({ userId });
+      sendJson(res, 200, { ok: result.status === 200 && !result.timedOut, ...delivery(result) });
+    }),
+  );
+
+  sim.addRoute(
+    'POST',
+    '/playground/home/click',
+    route(async (req, res) => {
+      checkRequest(req, true);
+      const actionId = requiredString(await readJson(req), 'actionId');
+      let result: Awaited<ReturnType<SlackSim['clickHome']>>;
+      try {
+        result = await sim.clickHome({ userId, actionId });
+      } catch (error) {
+        // No Home tab yet, or no such button on it: the page's fault, not the bot's.
+        if (error instanceof Error && /no button|no Home tab/.test(error.message)) {
+          throw new HttpError(400, error.message);
+        }
         throw error;
       }
       sendJson(res, 200, { ok: result.status === 200 && !result.timedOut, ...delivery(result) });

@@ -118,7 +118,16 @@ export interface SlackSnapshot {
 }
 
 /** Event map of `SlackSim.events`. */
+/** A Home tab as the bot last published it for one user (`views.publish`). */
+export interface SimHomeView {
+  type: string;
+  blocks: SimBlock[];
+  publishedAtMs: number;
+}
+
 export interface SlackSimEvents {
   change: [ChangeEvent];
   call: [SimCall];
+  /** The bot published `userId`'s Home tab. */
+  home: [{ userId: string; view: SimHomeView }];
 }

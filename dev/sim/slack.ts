@@ -38,6 +38,7 @@ import type {
   SimBlock,
   SimCall,
   SimChannel,
+  SimHomeView,
   SimMessage,
   SimUser,
   SlackSnapshot,
@@ -258,7 +259,7 @@ export class SlackSim {
     'views.publish': (args) => this.#viewsPublish(args),
   };
   /** The Home tab each user sees: the last view the bot published for them. */
-  readonly #homeViews = new Map<string, { type: string; blocks: SimBlock[]; publishedAtMs: number }>();
+  readonly #homeViews = new Map<string, SimHomeView>();
 
   private constructor(server: Server, options: SlackSimOptions) {
     const address = server.address() as AddressInfo;
@@ -550,7 +551,7 @@ export class SlackSim {
   }
 
   /** The Home tab the bot last published for `userId`, if any. */
-  homeView(userId: string): { type: string; blocks: SimBlock[]; publishedAtMs: number } | undefined {
+  homeView(userId: string): SimHomeView | undefined {
     const view = this.#homeViews.get(userId);
     return view && structuredClone(view);
   }
@@ -928,7 +929,9 @@ export class SlackSim {
       });
     }
     if (check.reject) return fail('invalid_blocks');
-    this.#homeViews.set(userId, { type: 'home', blocks: blocksOf(view.blocks), publishedAtMs: this.now() });
+    const published: SimHomeView = { type: 'home', blocks: blocksOf(view.blocks), publishedAtMs: this.now() };
+    this.#homeViews.set(userId, published);
+    this.events.emit('home', { userId, view: structuredClone(published) });
     return { body: { ok: true, view: { id: `V${userId}`, type: 'home' } } };
   }
 

@@ -3,7 +3,7 @@
  * this exercises exactly what `npm run demo` users get. The browser comes from `findChromium`
  * (test/helpers/chromium.ts: CHROMIUM_PATH, else /usr/bin/chromium, else the one @sparticuz/chromium ships);
  * where there is none it skips, saying so, except under CI. Set BULKJOB_SKIP_BROWSER=1 to skip anyway.
- * With BULKJOB_DOCS_SCREENSHOT=1 it also writes docs/playground.png.
+ * With BULKJOB_DOCS_SCREENSHOT=1 it also writes docs/playground.png and docs/playground-home.png.
  */
 import { mkdirSync } from 'node:fs';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
@@ -61,6 +61,8 @@ describe.skipIf(SKIP)('the playground in a browser', () => {
       liveJobDurationMs: LIVE_JOB_MS,
       cloudflareNow: () => Date.now() + cloudflareAheadMs,
       watchIntervalMs: 500,
+      // The story ends the live job; the next one starts soon after, for the Home test to watch.
+      liveCheckMs: 300,
       handleSignals: false,
     });
     // A fixed time zone, so `<!date…>` tokens render predictably (in the viewer's zone, as in Slack).
@@ -336,8 +338,62 @@ describe.skipIf(SKIP)('the playground in a browser', () => {
     await page.getByTestId('local-notice').filter({ hasText: '/giphy' }).waitFor({ timeout: STEP_MS });
   }, 60_000);
 
+  it('opens the Home tab: your watches with Stop, cards you shared, recent jobs with View', async () => {
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(demo.url);
+    await page.locator('body[data-ready="true"]').waitFor({ timeout: STEP_MS });
+    // A job still running (the story may have ended the first live job; the demo then starts another).
+    await expect
+      .poll(() => demo.cloudflare.jobSnapshot(demo.jobs.live.id)?.status, { timeout: STEP_MS })
+      .not.toMatch(/COMPLETED|FAILED|CANCELLED|SKIPPED/);
+    const live = demo.jobs.live.id;
+    await send(page, `/bulkjob watch ${live}`);
+    const card = topLevel(page, live, { ephemeral: false }).filter({ hasText: 'Watching' });
+    await card.waitFor({ timeout: STEP_MS });
+    const cardTs = await card.getAttribute('data-ts');
+
+    // Apps → bulkjob: the channel gives way to Home, which the bot publishes when it is opened.
+    await page.getByTestId('sidebar-home').click();
+    const home = page.getByTestId('home-view');
+    await home.filter({ hasText: 'Your watches' }).waitFor({ timeout: STEP_MS });
+    expect(await page.getByTestId('channel-pane').isHidden()).toBe(true);
+    expect(await page.getByTestId('sidebar-home').getAttribute('aria-current')).toBe('page');
+    const watchRow = home.locator('.block').filter({ hasText: live });
+    await watchRow.first().waitFor({ timeout: STEP_MS });
+    const stop = watchRow.locator('[data-action-id^="bulkjob_home_stop"]');
+    expect(await stop.textContent()).toBe('Stop watching');
+    const homeText = (await home.textContent()) ?? '';
+    expect(homeText).toContain('Cards you shared recently');
+    expect(homeText).toContain(`#${(await page.getByTestId('channel-name').textContent()) ?? ''}`);
+    expect(homeText).toMatch(/as of \d{1,2}:\d{2}:\d{2}/);
+    expect(homeText).not.toMatch(/@example-(corp|labs)\./);
+
+    // View on a recent job shows it at the top of Home.
+    const { failures } = demo.jobs;
+    const recent = home
+      .locator('.block')
+      .filter({ hasText: failures.id })
+      .filter({ has: page.getByText('View') });
+    await recent.locator('[data-action-id^="bulkjob_home_view"]').click();
+    await home.locator('.b-header').filter({ hasText: 'Bulk RELEASE' }).waitFor({ timeout: STEP_MS });
+    expect(await home.textContent()).toMatch(/COMPLETED with [\d,]+ failures/);
+    await page.screenshot({ path: screenshotPath(ARTIFACTS, 'playground-home.png') });
+
+    // Stop watching: Home says so and drops the row; the card in the channel says who stopped it.
+    await home.locator('[data-action-id^="bulkjob_home_stop"]').first().click();
+    await home.filter({ hasText: 'Watch stopped' }).waitFor({ timeout: STEP_MS });
+    expect(await home.locator('[data-action-id^="bulkjob_home_stop"]').count()).toBe(0);
+    await page.getByTestId('sidebar-channel-link').click();
+    expect(await page.getByTestId('home-pane').isHidden()).toBe(true);
+    const stopped = page.locator(`[data-testid="message-group"] > [data-testid="message"][data-ts="${cardTs}"]`);
+    await stopped.filter({ hasText: /stopped by @alex\.rivera/i }).waitFor({ timeout: STEP_MS });
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
   it.runIf(process.env.BULKJOB_DOCS_SCREENSHOT === '1')(
-    'writes docs/playground.png',
+    'writes docs/playground.png and docs/playground-home.png',
     async () => {
       const page = await context.newPage();
       // Taller than the 1280×800 the page is designed for, so one image holds a shared card and a job view.
@@ -368,8 +424,27 @@ describe.skipIf(SKIP)('the playground in a browser', () => {
       await page.mouse.move(1, 1);
       mkdirSync(DOCS, { recursive: true });
       await page.screenshot({ path: new URL('playground.png', DOCS).pathname });
+
+      // The Home tab, with the live job watched and the job with failures picked.
+      await page.getByTestId('composer-input').fill('');
+      await send(page, `/bulkjob watch ${demo.jobs.live.id}`);
+      await topLevel(page, demo.jobs.live.id, { ephemeral: false })
+        .filter({ hasText: 'Watching' })
+        .waitFor({ timeout: STEP_MS });
+      await page.setViewportSize({ width: 1280, height: 1100 });
+      await page.getByTestId('sidebar-home').click();
+      const home = page.getByTestId('home-view');
+      await home.locator('.block').filter({ hasText: demo.jobs.live.id }).first().waitFor({ timeout: STEP_MS });
+      await home
+        .locator('.block')
+        .filter({ hasText: failures.id })
+        .locator('[data-action-id^="bulkjob_home_view"]')
+        .click();
+      await home.locator('.b-header').filter({ hasText: 'Bulk RELEASE' }).waitFor({ timeout: STEP_MS });
+      await page.mouse.move(1, 1);
+      await page.screenshot({ path: new URL('playground-home.png', DOCS).pathname });
     },
-    60_000,
+    90_000,
   );
 });
 

@@ -10,6 +10,7 @@ import {
   FALLBACK_USAGE_HINT,
   type Playground,
   type PlaygroundChange,
+  type PlaygroundHome,
   type PlaygroundSnapshot,
   readUsageHint,
 } from '../../dev/playground/server.js';
@@ -97,10 +98,22 @@ describe('playground routes', () => {
   let app: App;
   const commands: { user: string; channel: string; text: string }[] = [];
   const clicks: { user: string; action: string; value: string | undefined }[] = [];
+  const opened: string[] = [];
+  const homeOf = (text: string) => ({
+    type: 'home' as const,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text } },
+      {
+        type: 'actions',
+        elements: [{ type: 'button', action_id: 'home_go', text: { type: 'plain_text', text: 'Go' } }],
+      },
+    ],
+  });
 
   beforeEach(async () => {
     commands.length = 0;
     clicks.length = 0;
+    opened.length = 0;
     sim = await SlackSim.start({ signingSecret: SECRET, botToken: TOKEN });
     sim.setUser({ id: USER, name: 'pat.player' });
     sim.setChannel({ id: CHANNEL, name: 'incident-test' });
@@ -137,6 +150,15 @@ describe('playground routes', () => {
       await ack();
       clicks.push({ user: body.user.id, action: 'go', value: (action as { value?: string }).value });
       await client.chat.postMessage({ channel: CHANNEL, text: `<@${body.user.id}> clicked` });
+    });
+    app.event('app_home_opened', async ({ event, client }) => {
+      opened.push(event.user);
+      await client.views.publish({ user_id: event.user, view: homeOf(`Home of <@${event.user}> in <#${CHANNEL}>`) });
+    });
+    app.action('home_go', async ({ ack, body, client }) => {
+      await ack();
+      clicks.push({ user: body.user.id, action: 'home_go', value: undefined });
+      await client.views.publish({ user_id: body.user.id, view: homeOf('clicked on Home') });
     });
     const server = (await app.start({ port: 0, host: '127.0.0.1' })) as Server;
     sim.botUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
@@ -307,6 +329,43 @@ describe('playground routes', () => {
     expect(await noButton.json()).toMatchObject({ ok: false, error: expect.stringContaining('no button') });
     expect(commands).toEqual([]);
     expect(clicks).toEqual([]);
+  });
+
+  it("opens the demo user's Home tab, streams what the bot publishes, and clicks its buttons", async () => {
+    const stream = openEvents(`${sim.url}/playground/events`);
+    try {
+      const snapshot = await stream.next<PlaygroundSnapshot>('snapshot');
+      expect(snapshot.home).toBeNull();
+      // No Home yet: a click has nothing to press.
+      expect((await postJson(`${sim.url}/playground/home/click`, { actionId: 'home_go' })).status).toBe(400);
+
+      const res = await postJson(`${sim.url}/playground/home/open`, {});
+      expect(await res.json()).toMatchObject({ ok: true, status: 200 });
+      expect(opened).toEqual([USER]);
+      const home = await stream.next<PlaygroundHome>('home');
+      expect(JSON.stringify(home.blocks)).toContain(`Home of <@${USER}>`);
+      expect(home.users[USER]).toBe('pat.player');
+
+      const click = await postJson(`${sim.url}/playground/home/click`, { actionId: 'home_go' });
+      expect(await click.json()).toMatchObject({ ok: true, status: 200 });
+      expect(clicks).toEqual([{ user: USER, action: 'home_go', value: undefined }]);
+      await stream.next<PlaygroundHome>('home', (h) => JSON.stringify(h.blocks).includes('clicked on Home'));
+      expect((await postJson(`${sim.url}/playground/home/click`, { actionId: 'nope' })).status).toBe(400);
+      expect((await postJson(`${sim.url}/playground/home/click`, {})).status).toBe(400);
+
+      // Another user's Home is not this page's, and a page opened later starts from the last Home.
+      await sim.openHome({ userId: OTHER });
+      const later = openEvents(`${sim.url}/playground/events`);
+      try {
+        const again = await later.next<PlaygroundSnapshot>('snapshot');
+        expect(JSON.stringify(again.home?.blocks)).toContain('clicked on Home');
+      } finally {
+        await later.close();
+      }
+      expect(stream.events.filter((e) => e.event === 'home')).toHaveLength(2);
+    } finally {
+      await stream.close();
+    }
   });
 
   it('reports a bot that does not answer', async () => {

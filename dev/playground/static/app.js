@@ -9,6 +9,9 @@ const input = $('[data-testid="composer-input"]');
 const form = $('[data-testid="composer"]');
 const connection = $('[data-testid="connection"]');
 const dialog = $('[data-testid="confirm-dialog"]');
+const channelPane = $('[data-testid="channel-pane"]');
+const homePane = $('[data-testid="home-pane"]');
+const homeView = $('[data-testid="home-view"]');
 
 /** The session: who we are, where, and every visible message by ts. */
 const state = {
@@ -19,6 +22,8 @@ const state = {
   users: {},
   messages: new Map(),
   history: [],
+  /** The Home tab the bot last published for us (null before the first open). */
+  home: null,
 };
 
 function el(tag, attrs = {}, children = []) {
@@ -104,6 +109,7 @@ function renderArticle(message) {
   }
   const ctx = {
     users: state.users,
+    channels: { [state.channel.id]: state.channel.name },
     me: state.me.id,
     onButton: (button, blockId, node) => pressButton(message, button, blockId, node),
   };
@@ -275,16 +281,13 @@ async function post(path, body) {
   return json;
 }
 
-async function pressButton(message, button, blockId, node) {
+/** Presses a button: its confirm dialog first, then `path` with `body`; a failure is said on the page. */
+async function press(button, node, path, body) {
   if (button.confirm && !(await confirmWith(button.confirm))) return;
   node.disabled = true;
   node.classList.add('busy');
   try {
-    const result = await post('/playground/click', {
-      messageRef: message.id,
-      actionId: button.action_id,
-      ...(blockId ? { blockId } : {}),
-    });
+    const result = await post(path, body);
     if (!result.ok) {
       addNotice(`:warning: The button did not work: \`${escapeMrkdwn(result.error ?? 'unknown error')}\``, 'error');
     }
@@ -294,6 +297,14 @@ async function pressButton(message, button, blockId, node) {
     node.disabled = false;
     node.classList.remove('busy');
   }
+}
+
+function pressButton(message, button, blockId, node) {
+  return press(button, node, '/playground/click', {
+    messageRef: message.id,
+    actionId: button.action_id,
+    ...(blockId ? { blockId } : {}),
+  });
 }
 
 function escapeMrkdwn(text) {
@@ -373,6 +384,52 @@ function renderChrome(snapshot) {
   suggestions.hidden = snapshot.suggestions.length === 0;
 }
 
+// ---- the Home tab ----
+
+function renderHome() {
+  const home = state.home;
+  if (!home) {
+    homeView.replaceChildren(el('p', { className: 'home-empty', 'data-testid': 'home-empty' }, ['Opening Home…']));
+    return;
+  }
+  const ctx = {
+    users: state.users,
+    channels: { [state.channel.id]: state.channel.name },
+    me: state.me.id,
+    onButton: (button, _blockId, node) => press(button, node, '/playground/home/click', { actionId: button.action_id }),
+  };
+  const body = renderMessageBody({ blocks: home.blocks, text: '' }, ctx);
+  body.dataset.publishedAt = String(home.publishedAtMs);
+  homeView.replaceChildren(body);
+}
+
+/** Shows the channel or the Home tab, as the address says (`#home`). Opening Home tells the bot, as Slack does. */
+async function showPane() {
+  const home = location.hash === '#home';
+  channelPane.hidden = home;
+  homePane.hidden = !home;
+  for (const [link, active] of [
+    [$('[data-testid="sidebar-channel-link"]'), !home],
+    [$('[data-testid="sidebar-home"]'), home],
+  ]) {
+    link.classList.toggle('active', active);
+    if (active) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  if (!home) {
+    input.focus();
+    return;
+  }
+  try {
+    const result = await post('/playground/home/open', {});
+    if (!result.ok) homeView.prepend(el('p', { className: 'home-error' }, [`Home did not open: ${result.error}`]));
+  } catch (error) {
+    homeView.prepend(el('p', { className: 'home-error' }, [`The playground server did not answer (${error}).`]));
+  }
+}
+
+window.addEventListener('hashchange', () => void showPane());
+
 // ---- live updates ----
 
 function setConnection(stateName, text) {
@@ -397,8 +454,16 @@ function connect() {
     const messages = [...snapshot.messages].sort((a, b) => tsNumber(a.ts) - tsNumber(b.ts));
     for (const message of messages) upsert(message);
     scrollToBottom();
+    state.home = snapshot.home;
+    if (snapshot.home) Object.assign(state.users, snapshot.home.users);
+    renderHome();
     setConnection('live', 'Live');
     document.body.dataset.ready = 'true';
+  });
+  source.addEventListener('home', (event) => {
+    state.home = JSON.parse(event.data);
+    Object.assign(state.users, state.home.users);
+    renderHome();
   });
   source.addEventListener('change', (event) => {
     const change = JSON.parse(event.data);
@@ -410,4 +475,4 @@ function connect() {
 }
 
 connect();
-input.focus();
+void showPane();

@@ -118,7 +118,8 @@ function renderAngle(body, ctx) {
     return node;
   }
   if (target.startsWith('#')) {
-    return el('span', 'mention', [`#${label ? decodeEntities(label) : target.slice(1)}`]);
+    const id = target.slice(1);
+    return el('span', 'mention', [`#${ctx.channels?.[id] ?? (label ? decodeEntities(label) : id)}`]);
   }
   if (target.startsWith('!')) {
     if (target.startsWith('!date^')) return renderDate(target, label, ctx);
