@@ -74,6 +74,8 @@ export function renderStatusCard(input: StatusCardInput): SlackMessage {
   const blocks: Block[] = buildJobSummary(job, {
     now: input.now,
     mask: true,
+    // Cloudflare's job names no requester: the card names, as the view did, the analyst who asked bulkjob.
+    requestedBy: input.sharedBy,
     ...(input.samples ? { samples: input.samples } : {}),
   });
 

@@ -26,7 +26,10 @@ export interface JobSummaryOptions {
   now: Date;
   /** Mask anything email-shaped in upstream text: set for everything that is visible to a channel. */
   mask: boolean;
-  /** Slack user id shown as "Requested by" (the ephemeral view). */
+  /**
+   * Slack user id shown as "Requested by": who asked bulkjob for this view, or shared or watched this card
+   * (Cloudflare's job object names nobody).
+   */
   requestedBy?: string;
   /** Counts recent refreshes saw (watched cards): a steadier rate than the job's average. */
   samples?: readonly PaceSample[];

@@ -111,6 +111,12 @@ describe('renderStatusCard', () => {
                 "type": "mrkdwn",
                 "verbatim": true,
               },
+              {
+                "text": "*Requested by*
+      <@U012ABCDEF>",
+                "type": "mrkdwn",
+                "verbatim": true,
+              },
             ],
             "type": "section",
           },
@@ -219,9 +225,10 @@ describe('renderStatusCard', () => {
     `);
   });
 
-  it('has no "Requested by" and no recipient, and says who shared it and when it was read', () => {
+  it('names who requested it, as the view did, says who shared it and when it was read, and has no recipient', () => {
     const text = collectText(renderStatusCard(makeInput()));
-    expect(text).not.toContain('Requested by');
+    expect(text).toMatch(/\*Requested by\*(\\n|\n)<@U012ABCDEF>/);
+    expect(text).not.toMatch(/@example-corp/);
     expect(text).toContain('Shared by <@U012ABCDEF> · <!date^1772370000^');
     expect(text).toContain('As of <!date^1772370270^{time_secs}|2026-03-01T13:04:30Z>');
   });
