@@ -219,6 +219,51 @@ describe('watch', () => {
     expect(stack.slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts)).toHaveLength(0);
   });
 
+  it('watching again after the card was deleted in Slack posts a new card and watches it', async () => {
+    const stack = await start();
+    const job = addLiveJob(stack);
+    const card = await watchCommand(stack, job);
+    await stack.slack.click({
+      userId: USER,
+      message: stack.slack.message(CHANNEL, card.ts)!,
+      actionId: stopWatchButton.actionId,
+    });
+    await stack.slack.waitFor((s) => /Watch stopped by/.test(textOf(s.message(CHANNEL, card.ts))));
+    // Deleted in Slack: the bot hears nothing of it until it next edits the card.
+    stack.slack.deleteMessage(CHANNEL, card.ts);
+
+    const again = await watchCommand(stack, job);
+    expect(again.ts).not.toBe(card.ts);
+    expect(textOf(again)).toMatch(/Watching/);
+    expect(stack.slack.callsTo('chat.update').some((c) => c.error === 'message_not_found')).toBe(true);
+    expect(textOf(stack.slack.ephemeralFor(USER, CHANNEL).at(-1))).not.toMatch(/went wrong|deleted/);
+    // The new card is the one kept current, to the end and its one notice.
+    clock += 30_000;
+    const notice = await stack.slack.waitFor((s) => s.threadReplies(CHANNEL, again.ts)[0], { timeoutMs: 10_000 });
+    expect(textOf(notice)).toMatch(/COMPLETED/);
+    expect(stack.slack.channelMessages(CHANNEL).filter((m) => !m.threadTs || m.threadTs === m.ts)).toHaveLength(1);
+  });
+
+  it('a deleted card of a job that has since ended is replaced by its final card', async () => {
+    const stack = await start();
+    const job = addLiveJob(stack);
+    const card = await watchCommand(stack, job);
+    await stack.slack.click({
+      userId: USER,
+      message: stack.slack.message(CHANNEL, card.ts)!,
+      actionId: stopWatchButton.actionId,
+    });
+    await stack.slack.waitFor((s) => /Watch stopped by/.test(textOf(s.message(CHANNEL, card.ts))));
+    stack.slack.deleteMessage(CHANNEL, card.ts);
+    clock += 60_000;
+
+    const final = await watchCommand(stack, job);
+    expect(final.ts).not.toBe(card.ts);
+    expect(textOf(final)).toMatch(/COMPLETED/);
+    const note = await stack.slack.waitFor((s) => s.ephemeralFor(USER, CHANNEL).at(-1));
+    expect(textOf(note)).toMatch(/already ended/);
+  });
+
   it('watching a job that already ended says so and does not watch', async () => {
     const stack = await start();
     const job = stack.cf.addJob({ total: 10 }).id;

@@ -4,10 +4,11 @@
  */
 import type { CloudflareClient } from '../../cloudflare/client.js';
 import type { Config } from '../../config.js';
+import { SlackApiError } from '../../errors.js';
 import { hasEnded } from '../../rules.js';
 import { describeOutcome } from '../../slack/blocks/job-summary.js';
 import { KeyedLock } from '../../slack/keyed-lock.js';
-import type { WatchStore } from '../../store/types.js';
+import type { Card, WatchStore } from '../../store/types.js';
 import type { CardWatch } from '../card/blocks.js';
 import type { CardService, CardTarget } from '../card/cards.js';
 
@@ -56,8 +57,7 @@ export class WatchService {
     }
     const job = await this.#deps.cloudflare.getJob(target.jobId, { priority: 'user', fresh: true });
     if (hasEnded(job)) {
-      if (existing) await cards.update(existing, { priority: 'user' });
-      else await cards.share(target, undefined, job);
+      if (!existing || !(await this.#redraw(existing, false))) await cards.share(target, undefined, job);
       return {
         note: `This job has already ended (${describeOutcome(job)}); the card shows its final state.`,
         ended: true,
@@ -85,10 +85,26 @@ export class WatchService {
       if (!existing) await cards.update(card, { priority: 'user' }, { force: true }).catch(() => {});
       throw error;
     }
-    if (existing) await cards.update(card, { priority: 'user' }, { force: true });
+    if (existing && !(await this.#redraw(card, true))) {
+      // The channel's card was deleted in Slack, which the bot learns only now; marking it lost ended the
+      // watch just started on it. Start again: with no card left to adopt, the watch gets a new one.
+      const { ts: _deleted, ...fresh } = target;
+      return await this.#start(fresh);
+    }
     this.#deps.loop.wake();
     this.#deps.onChanged?.(target.userId);
     return {};
+  }
+
+  /** Edits an adopted card; false when Slack says it is gone (it is then marked lost, ending its watch). */
+  async #redraw(card: Card, force: boolean): Promise<boolean> {
+    try {
+      await this.#deps.cards.update(card, { priority: 'user' }, { force });
+      return true;
+    } catch (error) {
+      if (error instanceof SlackApiError && error.messageGone) return false;
+      throw error;
+    }
   }
 
   /** Stop watching: end the card's watch and say on the card who stopped it. */
