@@ -54,7 +54,7 @@ export interface DemoJob {
   id: string;
   /** A short name, for the page's suggestion chips: "small job". */
   name: string;
-  /** What it shows, for the banner: "completed · 40 messages". */
+  /** What it shows, for the banner: "completed with 3 failures · 40 messages". */
   label: string;
   /** `/bulkjob <id>` (or `/bulkjob watch <id>` for the live job). */
   command: string;
@@ -105,7 +105,16 @@ function seedJobs(sim: CloudflareSim, now: number, liveJobDurationMs: number): D
     const { id } = sim.addJob(spec);
     return { id, name, label, command: `${COMMAND} ${verb}${id}` };
   };
-  const large = add(
+  /** "completed with 3 failures · 40 messages": the label says what the view will, failures included. */
+  const completed = (spec: SimJobSpec, name: string): DemoJob => {
+    const job = add(spec, name, '');
+    const snapshot = sim.jobSnapshot(job.id);
+    const failed = Number(snapshot?.messages_failed ?? 0);
+    const total = Number(snapshot?.total_messages_discovered ?? 0);
+    const outcome = failed === 0 ? 'completed' : `completed with ${failed.toLocaleString('en-US')} failures`;
+    return { ...job, label: `${outcome} · ${total.toLocaleString('en-US')} messages` };
+  };
+  const large = completed(
     {
       total: 25_000,
       failureRate: 0.012,
@@ -113,9 +122,8 @@ function seedJobs(sim: CloudflareSim, now: number, liveJobDurationMs: number): D
       comment: 'INC-4198: tenant-wide sweep for the "DocuSign: document pending" campaign',
     },
     'large job',
-    'completed · 25,000 messages',
   );
-  const failures = add(
+  const failures = completed(
     {
       total: 1_840,
       actionType: 'RELEASE',
@@ -124,9 +132,8 @@ function seedJobs(sim: CloudflareSim, now: number, liveJobDurationMs: number): D
       comment: 'Release false positives from the finance quarantine (INC-4207)',
     },
     'many failures',
-    'completed with ~30% failed · 1,840 messages',
   );
-  const small = add(
+  const small = completed(
     {
       total: 40,
       failureRate: 0.05,
@@ -134,7 +141,6 @@ function seedJobs(sim: CloudflareSim, now: number, liveJobDurationMs: number): D
       comment: 'INC-4211: "Invoice overdue" lure sent to the AP team',
     },
     'small job',
-    'completed · 40 messages',
   );
   const pending = add(
     {
@@ -334,6 +340,7 @@ function printBanner(print: (line: string) => void, url: string, jobs: DemoJobs,
   for (const job of rows) print(`    ${job.command.padEnd(width)}   # ${job.label}`);
   print(`    ${COMMAND} list`);
   print('');
+  print('  bulkjob under Apps in the sidebar opens your Home tab: your watches, your cards, recent jobs.');
   print('  Ctrl-C stops the demo.');
   print('');
 }

@@ -446,6 +446,13 @@ describe('runDemo', () => {
     const banner = lines.join('\n');
     expect(banner).toContain(demo.url);
     for (const job of Object.values(jobs)) expect(banner).toContain(job.command);
+    // Each label says what the view will: a job with failures is not labelled a clean completion.
+    expect(banner).toMatch(
+      new RegExp(
+        `${jobs.small.command} +# completed with ${status(jobs.small.id).messages_failed} failures · 40 messages`,
+      ),
+    );
+    expect(banner).toMatch(/Home tab/);
     expect(jobs.small.command).toBe(`/bulkjob ${jobs.small.id}`);
     expect(jobs.live.command).toBe(`/bulkjob watch ${jobs.live.id}`);
 
