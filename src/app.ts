@@ -18,6 +18,7 @@ import { type Logger, toSlackLogger } from './logger.js';
 import type { AppContext } from './slack/context.js';
 import { InFlight } from './slack/in-flight.js';
 import { registerListeners } from './slack/listeners.js';
+import { guardSlackRequests } from './slack/request-guard.js';
 import { SlackMessages } from './slack/slack-api.js';
 import { openStore, type Store } from './store/store.js';
 
@@ -94,6 +95,15 @@ export function createApp(deps: AppDeps): BulkjobApp {
         unhandledRequestTimeoutMillis: 2500,
       });
   const socketReceiver = receiver instanceof SocketModeReceiver ? receiver : undefined;
+  /** The workspace the bot token belongs to (auth.test at start); requests from any other are refused. */
+  let installedTeam: string | undefined;
+  if (receiver instanceof HTTPReceiver) {
+    receiver.requestListener = guardSlackRequests(receiver.requestListener, {
+      signingSecret: config.slack.signingSecret ?? '',
+      logger: logger.child({ module: 'http' }),
+      teamId: () => installedTeam,
+    });
+  }
 
   const app = new App({
     token: config.slack.botToken,
@@ -177,6 +187,8 @@ export function createApp(deps: AppDeps): BulkjobApp {
         if (deps.runWatches !== false) watcher.start();
         return { port: health.port };
       }
+      const auth = await app.client.auth.test();
+      installedTeam = typeof auth.team_id === 'string' && auth.team_id !== '' ? auth.team_id : undefined;
       const server = (await app.start(host === undefined ? port : { port, host })) as Server;
       if (deps.runWatches !== false) watcher.start();
       return { port: (server.address() as AddressInfo).port };
