@@ -1,7 +1,27 @@
+import { statSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /** Files that mock modules need a module registry of their own; every other file shares one per worker. */
 const ISOLATED = ['test/sim/slack.test.ts'];
+
+/**
+ * The slow files first, whatever vitest's cache says (a fresh clone has none): the browser suite, then the
+ * suites that start whole stacks, each group largest first. Started last, the browser suite ran alone on
+ * one worker for its 8 s while the other sat idle.
+ */
+const SLOW_FIRST = [/\/test\/browser\//, /\/test\/(integration|bench)\//, /\/test\/(sim|build)\//];
+
+class SlowFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (file: TestSpecification): number => {
+      const group = SLOW_FIRST.findIndex((pattern) => pattern.test(file.moduleId));
+      return group === -1 ? SLOW_FIRST.length : group;
+    };
+    const size = (file: TestSpecification): number => statSync(file.moduleId).size;
+    return [...files].sort((a, b) => rank(a) - rank(b) || size(b) - size(a));
+  }
+}
 
 export default defineConfig({
   test: {
@@ -11,6 +31,7 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     restoreMocks: true,
+    sequence: { sequencer: SlowFirstSequencer },
     projects: [
       {
         extends: true,
