@@ -4,6 +4,10 @@
  */
 import type { z } from 'zod';
 import type { ApiMessage } from './cloudflare/schema.js';
+import { maskEmails } from './personal-data.js';
+
+/** How much of one upstream error message goes into our error (and so the logs): enough to diagnose. */
+const UPSTREAM_DETAIL_MAX = 300;
 
 export class BotError extends Error {
   readonly code: string;
@@ -44,7 +48,11 @@ export class CloudflareApiError extends BotError {
   /** Seconds Cloudflare asked us to wait (429 `retry-after`), when given. */
   readonly retryAfterSeconds: number | undefined;
   constructor(status: number, errors: ApiMessage[], request: RequestContext, retryAfterSeconds?: number) {
-    const detail = errors.map((e) => `${e.code} ${e.message}`).join('; ') || 'no error detail';
+    const detail =
+      errors
+        .slice(0, 3)
+        .map((e) => `${e.code} ${truncateText(maskEmails(e.message), UPSTREAM_DETAIL_MAX)}`)
+        .join('; ') || 'no error detail';
     super(codeForStatus(status), `Cloudflare ${request.method} ${request.path} → ${status}: ${detail}`);
     this.status = status;
     this.errors = errors;
@@ -68,6 +76,17 @@ export class CloudflareNetworkError extends BotError {
     const why = cause instanceof Error ? cause.message : String(cause);
     super('cloudflare_unreachable', `Cloudflare ${request.method} ${request.path} failed: ${why}`, { cause });
     this.request = request;
+  }
+}
+
+/** A user's read took longer than they should wait (retries included); it may still be answered later. */
+export class CloudflareSlowError extends BotError {
+  readonly request: RequestContext;
+  readonly waitedMs: number;
+  constructor(request: RequestContext, waitedMs: number) {
+    super('cloudflare_slow', `Cloudflare ${request.method} ${request.path} did not answer within ${waitedMs} ms`);
+    this.request = request;
+    this.waitedMs = waitedMs;
   }
 }
 
@@ -199,8 +218,11 @@ export function userMessageFor(error: unknown): string {
     }
     const first = error.errors[0];
     return first
-      ? `Cloudflare refused: ${escapeMrkdwn(truncateText(first.message, 300))}.`
+      ? `Cloudflare refused: ${escapeMrkdwn(truncateText(maskEmails(first.message), 300))}.`
       : `Cloudflare refused the request. Check the job in ${DASHBOARD}.`;
+  }
+  if (error instanceof CloudflareSlowError) {
+    return `Cloudflare is slow to answer right now. Try again in a minute, or check ${DASHBOARD}.`;
   }
   if (error instanceof CloudflareNetworkError) {
     return `Cloudflare could not be reached. Try again in a minute; if it persists, check the bot's network access.`;

@@ -9,3 +9,11 @@ export const EMAIL_PATTERN = /[^\s<>()[\]"',;:@|`]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{
 export function replaceEmails(text: string, replacement: string): string {
   return text.replace(EMAIL_PATTERN, replacement);
 }
+
+/**
+ * Replace anything email-shaped with `[address]`. Used on every upstream string that can reach a channel or
+ * an error line: recipient addresses are personal data, and a `status_message` could quote one.
+ */
+export function maskEmails(text: string): string {
+  return replaceEmails(text, '[address]');
+}

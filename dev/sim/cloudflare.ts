@@ -65,6 +65,12 @@ export type SimFault = (
   | { kind: 'not-found' }
   /** The server ignores `page` and always answers page 1 (what the client's same-page guard is for). */
   | { kind: 'ignores-page' }
+  /** A job read answers about another job (a proxy or cache mixing answers up). */
+  | { kind: 'other-job' }
+  /** A 400 whose error message is `length` characters long and carries an e-mail address. */
+  | { kind: 'long-error'; length: number }
+  /** The answer arrives in `chunks` pieces, `chunkMs` apart: never idle long, but slow as a whole. */
+  | { kind: 'trickle'; chunkMs: number; chunks: number }
 ) & { times?: number };
 export type SimFaultKind = SimFault['kind'];
 
@@ -321,6 +327,15 @@ export class CloudflareSim {
       'cf-ray': `${randomBytes(8).toString('hex')}-SIM`,
       ...reply.headers,
     });
+    if (fault?.kind === 'trickle') {
+      const size = Math.ceil(body.length / fault.chunks);
+      for (let at = 0; at < body.length && !res.destroyed; at += size) {
+        res.write(body.slice(at, at + size));
+        await this.#delay(fault.chunkMs);
+      }
+      res.end();
+      return;
+    }
     res.end(body);
   }
 
@@ -365,6 +380,10 @@ export class CloudflareSim {
         return authError();
       case 'not-found':
         return couldNotRoute('/accounts/…/email-security/investigate/bulk');
+      case 'long-error': {
+        const text = `Invalid request from soc.lead@example-corp.com: ${'details '.repeat(fault.length)}`;
+        return failure(400, 1004, text.slice(0, fault.length));
+      }
       default:
         return undefined;
     }
@@ -401,7 +420,11 @@ export class CloudflareSim {
     const job = this.#jobs.get(route.jobId!.toLowerCase());
     if (!job) return couldNotRoute(path);
     const now = this.#now();
-    if (route.kind === 'job') return ok(decorateJob(jobDetail(job, now), unknownEnums));
+    if (route.kind === 'job') {
+      const detail = decorateJob(jobDetail(job, now), unknownEnums);
+      if (fault?.kind === 'other-job') return ok({ ...detail, job_id: '00000000-0000-4000-8000-000000000000' });
+      return ok(detail);
+    }
     if (route.kind === 'cancel') {
       if (auth === 'read-only') return authError();
       const state = stateAt(job, now);

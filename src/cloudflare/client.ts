@@ -23,6 +23,7 @@ import {
   CloudflareNetworkError,
   CloudflarePagingError,
   CloudflareSchemaError,
+  CloudflareSlowError,
   type RequestContext,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -65,6 +66,11 @@ export interface CloudflareClientOptions {
   maxRetryTimeMs?: number;
   /** How long `getJob` results are reused (default 3 s; 0 disables the cache). */
   jobCacheMs?: number;
+  /**
+   * How long a user waits for one read, retries included, before being told that Cloudflare is slow
+   * (default 8 s; 0: no limit beyond the retry bounds). The read goes on for anyone else sharing it.
+   */
+  userDeadlineMs?: number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
   now?: () => number;
@@ -131,6 +137,7 @@ export class CloudflareClient {
   readonly #timeoutMs: number;
   readonly #maxRetries: number;
   readonly #maxRetryTimeMs: number;
+  readonly #userDeadlineMs: number;
   readonly #jobCacheMs: number;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #random: () => number;
@@ -159,6 +166,7 @@ export class CloudflareClient {
     this.#maxRetries = Math.max(0, options.maxRetries ?? 3);
     this.#maxRetryTimeMs = options.maxRetryTimeMs ?? 20_000;
     this.#jobCacheMs = options.jobCacheMs ?? 3_000;
+    this.#userDeadlineMs = options.userDeadlineMs ?? 8_000;
     this.#sleep = options.sleep ?? ((ms, signal) => sleepFor(ms, undefined, signal ? { signal } : {}));
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
@@ -179,6 +187,7 @@ export class CloudflareClient {
     if (!opts.fresh && cached && cached.expires > this.#now()) return cached.job;
     const generation = this.#jobGeneration.get(jobId) ?? 0;
     const envelope = await this.#call('GET', `/${encodeURIComponent(jobId)}`, [], JobEnvelopeSchema, opts);
+    this.#checkSameJob(jobId, envelope.result, 'GET', `/${encodeURIComponent(jobId)}`);
     if ((this.#jobGeneration.get(jobId) ?? 0) === generation) this.#cacheJob(jobId, envelope.result);
     return envelope.result;
   }
@@ -218,6 +227,7 @@ export class CloudflareClient {
   async cancelJob(jobId: string, opts: RequestOptions = {}): Promise<Job> {
     this.#invalidateJob(jobId);
     const envelope = await this.#call('POST', `/${encodeURIComponent(jobId)}/cancel`, [], JobEnvelopeSchema, opts);
+    this.#checkSameJob(jobId, envelope.result, 'POST', `/${encodeURIComponent(jobId)}/cancel`);
     // Invalidate again: a read that started during the cancel must not be served from the cache afterwards.
     this.#invalidateJob(jobId);
     this.#cacheJob(jobId, envelope.result);
@@ -270,6 +280,12 @@ export class CloudflareClient {
 
   #path(suffix: string): string {
     return `${this.#basePath}${suffix}`;
+  }
+
+  /** An answer about another job than the one asked for is never shown as that job. */
+  #checkSameJob(jobId: string, job: Job, method: string, suffix: string): void {
+    if (job.job_id.toLowerCase() === jobId.toLowerCase()) return;
+    throw new CloudflareSchemaError({ method, path: this.#path(suffix) }, [], 'the answer is about another job');
   }
 
   #cacheJob(jobId: string, job: Job): void {
@@ -333,7 +349,17 @@ export class CloudflareClient {
       // behind background work.
       entry.priority = 'user';
     }
-    return this.#join(key, entry, opts.signal) as Promise<T>;
+    // A user's read is bounded as a whole; a cancel (POST) is not cut short, its outcome would be unknown.
+    if (priority !== 'user' || method !== 'GET' || this.#userDeadlineMs <= 0) {
+      return this.#join(key, entry, opts.signal) as Promise<T>;
+    }
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new CloudflareSlowError({ method, path }, this.#userDeadlineMs)),
+      this.#userDeadlineMs,
+    );
+    const signal = opts.signal ? AbortSignal.any([opts.signal, deadline.signal]) : deadline.signal;
+    return (this.#join(key, entry, signal) as Promise<T>).finally(() => clearTimeout(timer));
   }
 
   /** Wait for a shared request; the upstream request is aborted only when every waiter has gone. */

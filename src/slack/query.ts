@@ -74,14 +74,29 @@ export function extractJobId(text: string): string {
 }
 
 /**
+ * Characters that show as nothing: zero-width spaces and joiners, word joiner, BOM, soft hyphen, and the
+ * bidi controls. Pasted from chat or a ticket, they would hide a word boundary (`<job>\u200bfailed` read as
+ * one word, dropping the filter) or disguise a keyword; each becomes a space.
+ */
+const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+
+export function stripInvisible(text: string): string {
+  return text.replace(INVISIBLE, ' ');
+}
+
+/**
  * Parse the text after `/bulkjob`. Keywords are case-insensitive. Grammar (docs/design.md, "What users see"):
- * `` | `help` | `list [status]` | `watch <job>` | `<job> [status]`.
+ * `` | `help` | `list [status]` | `watch <job>` | `<job> [status]`. Invisible characters count as spaces,
+ * and a word the grammar has no place for is an error, never ignored.
  */
 export function parseCommandText(raw: string): JobQuery {
-  const text = raw.trim();
+  const text = stripInvisible(raw).trim();
   const words = text.split(/\s+/).filter(Boolean);
   const first = words[0]?.toLowerCase();
-  if (first === undefined || first === 'help' || first === '?') return { kind: 'help' };
+  if (first === undefined || first === 'help' || first === '?') {
+    if (words.length > 1) throw new InputError(`Usage: \`/bulkjob help\` (nothing after it).`, 'bad_input');
+    return { kind: 'help' };
+  }
   if (first === 'list') {
     if (words.length > 2) throw new InputError('Usage: `/bulkjob list [status]`, e.g. `/bulkjob list processing`.');
     const status = words[1] === undefined ? undefined : parseStatus(words[1]);
@@ -91,23 +106,35 @@ export function parseCommandText(raw: string): JobQuery {
     const rest = text.slice(words[0]!.length).trim();
     if (!rest)
       throw new InputError(`Usage: \`/bulkjob watch &lt;job ID&gt;\`, e.g. \`/bulkjob watch ${EXAMPLE_JOB_ID}\`.`);
+    const after = wordsAfterJob(words.slice(1));
+    if (after.length > 0) {
+      throw new InputError(
+        `${echo(after.join(' '))} has no place after the job. Usage: \`/bulkjob watch &lt;job ID&gt;\`.`,
+        'bad_input',
+      );
+    }
     return { kind: 'watch', jobId: extractJobId(rest) };
   }
-  // `<job> [status]`: the job is whatever contains the id; a lone trailing word that holds no id is a status.
-  const last = words[words.length - 1]!;
-  let status: StatusFilter | undefined;
-  let jobText = text;
-  const hasId = (s: string) => new RegExp(UUID_PATTERN.source, 'i').test(s);
-  if (words.length > 1 && !hasId(last)) {
-    const head = text.slice(0, text.length - last.length).trim();
-    // Only a word after a job id is a status; otherwise the whole text is echoed as the bad job id.
-    if (hasId(head)) {
-      jobText = head;
-      status = parseStatus(last);
-    }
+  // `<job> [status]`: the job is whatever holds the id (a pasted URL or sentence may come before it); after
+  // the last word holding an id, at most one word, the status.
+  const after = wordsAfterJob(words);
+  if (after.length > 1) {
+    throw new InputError(
+      `${echo(after.join(' '))}: give at most one status after the job, e.g. \`/bulkjob ${EXAMPLE_JOB_ID} failed\`.`,
+      'bad_status',
+    );
   }
+  const jobText = after.length === 1 ? text.slice(0, text.length - after[0]!.length).trim() : text;
   const jobId = extractJobId(jobText);
+  const status = after.length === 1 ? parseStatus(after[0]!) : undefined;
   return status === undefined ? { kind: 'view', jobId, page: 1 } : { kind: 'view', jobId, status, page: 1 };
+}
+
+/** The words after the last one that holds a job id; none when no word holds one (the id is then missing). */
+function wordsAfterJob(words: string[]): string[] {
+  const hasId = (word: string) => new RegExp(UUID_PATTERN.source, 'i').test(word);
+  const last = words.findLastIndex(hasId);
+  return last === -1 ? [] : words.slice(last + 1);
 }
 
 /** Encode a query for a button `value` (≤ 2000 characters; ours are under 120). */

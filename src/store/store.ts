@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { BotError } from '../errors.js';
 import { type Logger, scrub } from '../logger.js';
 import { migrate, readSchemaVersion } from './migrations.js';
 import { StoreError } from './store-error.js';
@@ -43,9 +44,16 @@ export interface OpenStoreOptions {
 /** Opens (creating and migrating as needed) the store. Throws `StoreError` for a database from a newer bulkjob. */
 export function openStore(options: OpenStoreOptions): Store {
   const inMemory = options.dataDir === IN_MEMORY;
-  if (!inMemory) mkdirSync(options.dataDir, { recursive: true });
   const path = inMemory ? IN_MEMORY : join(options.dataDir, DATABASE_FILE);
-  const db = new Database(path);
+  let db: Database.Database;
+  try {
+    if (!inMemory) mkdirSync(options.dataDir, { recursive: true });
+    db = new Database(path);
+    // The first read: a file that is not a database fails here, not at `new Database`.
+    db.pragma('schema_version');
+  } catch (error) {
+    throw cannotOpen(path, options.dataDir, error);
+  }
   try {
     // busy_timeout first: switching to WAL needs a lock another instance may hold.
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
@@ -56,9 +64,20 @@ export function openStore(options: OpenStoreOptions): Store {
     options.logger?.info({ path, schemaVersion: to, migratedFrom: from }, 'store opened');
   } catch (error) {
     db.close();
-    throw error;
+    throw error instanceof BotError ? error : cannotOpen(path, options.dataDir, error);
   }
   return new SqliteStore(db, options.now ?? (() => new Date()));
+}
+
+/** A store that cannot be opened, said so that the admin knows which file and which variable to look at. */
+function cannotOpen(path: string, dataDir: string, error: unknown): StoreError {
+  const why = error instanceof Error ? error.message : String(error);
+  return new StoreError(
+    'store_open_failed',
+    `cannot open the store at ${path} (BULKJOB_DATA_DIR=${dataDir}): ${why}. ` +
+      'BULKJOB_DATA_DIR must be a writable directory that holds only bulkjob’s database; point it at an empty one to start afresh.',
+    { cause: error },
+  );
 }
 
 interface CardRow {

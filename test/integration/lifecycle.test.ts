@@ -2,14 +2,14 @@
  * Start-up from the environment, health, and graceful shutdown.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudflareSim } from '../../dev/sim/cloudflare.js';
 import { SlackSim } from '../../dev/sim/slack.js';
 import { DEMO_HINT, startFromEnv } from '../../src/main.js';
-import { openStore } from '../../src/store/store.js';
+import { DATABASE_FILE, openStore } from '../../src/store/store.js';
 import { textOf } from '../helpers/slack-text.js';
 import { CF_TOKEN, CHANNEL, USER } from '../helpers/stack.js';
 
@@ -72,6 +72,28 @@ describe('start-up', () => {
     expect(result).toEqual({ ok: false, exitCode: 1 });
     expect(lines.join('\n')).toMatch(/could not start: .*invalid_auth/);
     expect(lines.join('\n')).not.toContain('xoxb-wrong-token-123');
+  });
+});
+
+describe('a store that cannot be opened', () => {
+  it('names the file and BULKJOB_DATA_DIR, and exits 1', async () => {
+    const garbage = mkdtempSync(join(tmpdir(), 'bulkjob-garbage-'));
+    try {
+      writeFileSync(join(garbage, DATABASE_FILE), 'this is not a database '.repeat(300));
+      const lines: string[] = [];
+      const result = await startFromEnv({
+        env: env({ BULKJOB_DATA_DIR: garbage }),
+        stderr: (l) => lines.push(l),
+        logDestination: { write: () => {} },
+      });
+      expect(result).toEqual({ ok: false, exitCode: 1 });
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`could not start: cannot open the store at ${join(garbage, DATABASE_FILE)}`);
+      expect(lines[0]).toContain(`BULKJOB_DATA_DIR=${garbage}`);
+      expect(lines[0]).toMatch(/not a database/);
+    } finally {
+      rmSync(garbage, { recursive: true, force: true });
+    }
   });
 });
 

@@ -43,6 +43,35 @@ describe('parseCommandText', () => {
     expect(() => parseCommandText(text)).toThrow(message);
   });
 
+  it.each<[string, string, JobQuery]>([
+    ['a zero-width space for the gap', `${JOB}\u200bfailed`, { kind: 'view', jobId: JOB, status: 'FAILED', page: 1 }],
+    [
+      'a zero-width space before the status',
+      `${JOB} \u200bfailed`,
+      { kind: 'view', jobId: JOB, status: 'FAILED', page: 1 },
+    ],
+    ['a word joiner and a BOM', `\ufeff${JOB}\u2060pending`, { kind: 'view', jobId: JOB, status: 'PENDING', page: 1 }],
+    ['bidi controls', `\u202e${JOB}\u202c failed`, { kind: 'view', jobId: JOB, status: 'FAILED', page: 1 }],
+    ['a zero-width keyword', `li\u200bst`, { kind: 'view', jobId: '', page: 1 }],
+    ['a soft hyphen inside watch', `watch\u00ad${JOB}`, { kind: 'watch', jobId: JOB }],
+  ])('treats invisible characters as spaces: %s', (_name, text, expected) => {
+    if (expected.kind === 'view' && expected.jobId === '') {
+      // "li st" is two words and no job: an error, not a silent list.
+      expect(() => parseCommandText(text)).toThrow(InputError);
+      return;
+    }
+    expect(parseCommandText(text)).toEqual(expected);
+  });
+
+  it.each([
+    [`${JOB} failed extra`, /at most one status/],
+    [`${JOB} failed pending`, /at most one status/],
+    [`watch ${JOB} now`, /no place after the job/],
+    ['help me', /Usage: `\/bulkjob help`/],
+  ])('refuses a word it has no place for: %s', (text, message) => {
+    expect(() => parseCommandText(text)).toThrow(message);
+  });
+
   it('escapes what it echoes, so <!channel> never pings anyone', () => {
     const error = (() => {
       try {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -105,6 +105,19 @@ describe('opening', () => {
     const after = new Database(path, { readonly: true });
     expect(after.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length + 1);
     after.close();
+  });
+
+  it.each([
+    ['a file that is not a database', () => writeFileSync(join(dir, DATABASE_FILE), 'not sqlite at all, '.repeat(400))],
+    ['a data directory that is a file', () => writeFileSync(join(dir, 'data'), 'x')],
+  ])('names the path and BULKJOB_DATA_DIR when it cannot open %s', async (_name, arrange) => {
+    arrange();
+    const dataDir = _name.includes('directory') ? join(dir, 'data') : dir;
+    const error = await errorOf(() => open({ dataDir }));
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ code: 'store_open_failed' });
+    expect((error as Error).message).toContain(join(dataDir, DATABASE_FILE));
+    expect((error as Error).message).toContain(`BULKJOB_DATA_DIR=${dataDir}`);
   });
 
   it('works in memory for unit tests', async () => {

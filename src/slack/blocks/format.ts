@@ -7,7 +7,6 @@
  */
 
 import { escapeMrkdwn } from '../../errors.js';
-import { replaceEmails } from '../../personal-data.js';
 
 const ELLIPSIS = '…';
 
@@ -70,13 +69,7 @@ export function formatStatus(status: string): string {
   return `${statusEmoji(status)} ${escapeOneLine(status, 60)}`;
 }
 
-/**
- * Replace anything email-shaped with `[address]`. Used on every upstream string that goes into a
- * channel-visible card: recipient addresses are personal data, and a `status_message` could quote one.
- */
-export function maskEmails(text: string): string {
-  return replaceEmails(text, '[address]');
-}
+export { maskEmails } from '../../personal-data.js';
 
 function parseTime(value: string | Date | null | undefined): Date | undefined {
   if (value === null || value === undefined) return undefined;
