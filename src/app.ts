@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, SocketModeReceiver, type SocketModeReceiverOptions } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver, type SocketModeReceiverOptions, webApi } from '@slack/bolt';
 import { CloudflareClient, type CloudflareClientOptions } from './cloudflare/client.js';
 import type { Config } from './config.js';
 import { withDeadline } from './deadline.js';
@@ -27,7 +27,8 @@ const STOP_DRAIN_MS = 6_000;
 /** How long the receiver may take to close its connections. */
 const RECEIVER_STOP_MS = 2_000;
 /** One Slack Web API call, per attempt. */
-const SLACK_TIMEOUT_MS = 10_000;
+/** Each Slack Web API attempt: a user may be waiting on it, so seconds, not the SDK's default minutes. */
+const SLACK_TIMEOUT_MS = 4_000;
 
 export interface AppDeps {
   config: Config;
@@ -45,6 +46,8 @@ export interface AppDeps {
   runWatches?: boolean;
   /** Socket Mode client timing (tests): the SDK also waits `clientPingTimeout` (default 5 s) before a reconnect. */
   socketMode?: Pick<SocketModeReceiverOptions, 'clientPingTimeout'>;
+  /** Each Slack Web API attempt's time limit (default 4 s; tests of a hung Slack shorten it). */
+  slackTimeoutMs?: number;
 }
 
 export interface BulkjobApp {
@@ -105,20 +108,29 @@ export function createApp(deps: AppDeps): BulkjobApp {
     });
   }
 
+  const clientOptions = {
+    ...(config.slack.apiUrl ? { slackApiUrl: `${config.slack.apiUrl}/` } : {}),
+    // The SDK's defaults retry for about 30 minutes and sleep through 429s inside the call, blocking every
+    // other post; we bound each call and handle Slack's Retry-After ourselves (the watch loop backs off).
+    rejectRateLimitedCalls: true,
+    // One retry, soon: an edit, a Home publish or an ephemeral answer is safe to repeat, and the user waits.
+    retryConfig: { retries: 1, factor: 2, minTimeout: 300, maxTimeout: 1_000 },
+    timeout: deps.slackTimeoutMs ?? SLACK_TIMEOUT_MS,
+  };
   const app = new App({
     token: config.slack.botToken,
     // Verify the token (auth.test) in start(), where a refusal can be reported, rather than in the background.
     deferInitialization: true,
     receiver,
     logger: slackLogger,
-    clientOptions: {
-      ...(config.slack.apiUrl ? { slackApiUrl: `${config.slack.apiUrl}/` } : {}),
-      // The SDK's defaults retry for about 30 minutes and sleep through 429s inside the call, blocking every
-      // other post; we bound each call and handle Slack's Retry-After ourselves (the watch loop backs off).
-      rejectRateLimitedCalls: true,
-      retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2_000 },
-      timeout: SLACK_TIMEOUT_MS,
-    },
+    clientOptions,
+  });
+  // Posts are never retried blindly: when Slack's answer is lost after the post landed, a retry posts a
+  // second card (or notice). Their failures go back to the caller, which knows whether a repeat is safe.
+  const postClient = new webApi.WebClient(config.slack.botToken, {
+    ...clientOptions,
+    logger: slackLogger,
+    retryConfig: { retries: 0 },
   });
 
   // Built in dependency order, each once: cards → the watch loop → watches; nothing is attached later.
@@ -128,7 +140,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
     logger: logger.child({ module: 'cards' }),
     cloudflare,
     store,
-    slack: new SlackMessages(app.client),
+    slack: new SlackMessages({ post: postClient, edit: app.client }),
     failures,
     now,
   });

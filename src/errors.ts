@@ -242,6 +242,12 @@ export function userMessageFor(error: unknown): string {
       return 'Slack is rate limiting bulkjob in this channel. Try again in a minute.';
     return `Slack refused the post (${escapeMrkdwn(error.slackError)}). Try again.`;
   }
+  if (error instanceof SlackApiError) {
+    // Slack did not answer (5xx, reset, timeout): its trouble, not ours, and a post may have landed anyway.
+    return error.method === 'chat.postMessage'
+      ? 'Slack did not confirm the post, so it may or may not be in the channel. Look there before trying again; Slack may be having trouble (https://slack-status.com).'
+      : 'Slack is having trouble right now and did not answer bulkjob. Try again in a minute (https://slack-status.com).';
+  }
   const name = (error as { name?: unknown })?.name;
   if ((error instanceof BotError && error.code.startsWith('store_')) || name === 'SqliteError') {
     return 'bulkjob could not save this in its database (busy or unavailable). Try again; if it keeps happening, tell the bot’s admin.';

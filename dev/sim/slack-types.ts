@@ -118,6 +118,20 @@ export interface SlackSnapshot {
 }
 
 /** Event map of `SlackSim.events`. */
+/**
+ * Slack failing at the HTTP level, for one Web API method or for `response_url` POSTs:
+ * - `http-error`: Slack answers `status` (default 500) and does nothing;
+ * - `reset`: the connection is dropped before Slack does anything;
+ * - `lost-reply`: Slack does the work (the post lands) and then the connection drops, so the bot never
+ *   hears that it did;
+ * - `hang`: Slack answers only after `ms` (a slow or hung Slack), then normally.
+ */
+export type SlackOutage =
+  | { kind: 'http-error'; status?: number }
+  | { kind: 'reset' }
+  | { kind: 'lost-reply' }
+  | { kind: 'hang'; ms: number };
+
 /** A Home tab as the bot last published it for one user (`views.publish`). */
 export interface SimHomeView {
   type: string;

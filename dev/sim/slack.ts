@@ -41,6 +41,7 @@ import type {
   SimHomeView,
   SimMessage,
   SimUser,
+  SlackOutage,
   SlackSnapshot,
 } from './slack-types.js';
 
@@ -243,6 +244,7 @@ export class SlackSim {
   readonly #channelFaults = new Map<string, ChannelFault>();
   readonly #rateLimits = new Map<string, { remaining: number; retryAfterSeconds: number }>();
   readonly #methodFaults = new Map<string, { remaining: number; error: string }>();
+  readonly #outages = new Map<string, { remaining: number; outage: SlackOutage }>();
   #calls: SimCall[] = [];
   #violations: LimitViolation[] = [];
   #callSeq = 0;
@@ -369,6 +371,7 @@ export class SlackSim {
     this.#channelFaults.clear();
     this.#rateLimits.clear();
     this.#methodFaults.clear();
+    this.#outages.clear();
     this.#calls = [];
     this.#violations = [];
     this.#callSeq = 0;
@@ -455,6 +458,62 @@ export class SlackSim {
   /** The next `calls` calls of `method` answer `{ok:false, error}` (HTTP 200, as Slack does). */
   failNext(method: string, error: string, calls = 1): void {
     this.#methodFaults.set(method, { remaining: calls, error });
+  }
+
+  /**
+   * The next `calls` requests to `method` (a Web API method, or `response_url` for every response URL) meet
+   * `outage`. Each is still recorded in `calls`, with status 0 when the bot got no answer.
+   */
+  outage(method: string, outage: SlackOutage, calls = 1): void {
+    this.#outages.set(method, { remaining: calls, outage });
+  }
+
+  /** The outage the next request to `method` meets, counting it. */
+  #takeOutage(method: string): SlackOutage | undefined {
+    const slot = this.#outages.get(method);
+    if (!slot || slot.remaining <= 0) return undefined;
+    slot.remaining -= 1;
+    return slot.outage;
+  }
+
+  /**
+   * Applies an outage to one request: answers for Slack when it does nothing (`http-error`, `reset`), else
+   * lets `work` run and then answers (after a `hang`) or drops the answer (`lost-reply`).
+   */
+  async #withOutage(method: string, res: ServerResponse, work: () => Promise<{ send: () => void }>): Promise<void> {
+    const outage = this.#takeOutage(method);
+    if (outage?.kind === 'http-error') {
+      this.#recordOutage(method, outage.status ?? 500);
+      sendText(res, outage.status ?? 500, 'Internal Server Error');
+      return;
+    }
+    if (outage?.kind === 'reset') {
+      this.#recordOutage(method, 0);
+      res.socket?.destroy();
+      return;
+    }
+    if (outage?.kind === 'hang') await new Promise((resolve) => setTimeout(resolve, outage.ms));
+    const { send } = await work();
+    if (outage?.kind === 'lost-reply') {
+      res.socket?.destroy();
+      return;
+    }
+    if (!res.destroyed) send();
+  }
+
+  #recordOutage(method: string, status: number): void {
+    const call: SimCall = {
+      seq: ++this.#callSeq,
+      kind: method === 'response_url' ? 'response_url' : 'api',
+      method,
+      args: {},
+      status,
+      ok: false,
+      error: status === 0 ? 'connection_reset' : `http_${status}`,
+      atMs: this.now(),
+    };
+    this.#calls.push(call);
+    this.events.emit('call', structuredClone(call));
   }
 
   /** A user deletes a message in Slack: later `chat.update` on it gets `message_not_found`. */
@@ -750,16 +809,25 @@ export class SlackSim {
     const url = new URL(req.url ?? '/', this.url);
     const method = req.method ?? 'GET';
     if (method === 'GET' && url.pathname === '/healthz') return sendText(res, 200, 'ok');
-    if (url.pathname.startsWith('/api/')) return this.#handleApi(req, res, url);
-    if (method === 'POST' && url.pathname.startsWith('/response/')) return this.#handleResponseUrl(req, res, url);
+    if (url.pathname.startsWith('/api/')) return this.#handleApiWithOutage(req, res, url);
+    if (method === 'POST' && url.pathname.startsWith('/response/')) {
+      const outage = this.#outages.get('response_url');
+      if (!outage || outage.remaining <= 0) return this.#handleResponseUrl(req, res, url);
+      const raw = await readBody(req);
+      return this.#withOutage('response_url', res, async () => {
+        const held = heldResponse();
+        await this.#handleResponseUrl(req, held.res, url, raw);
+        return { send: () => held.replay(res) };
+      });
+    }
     const route = this.#routes.get(`${method} ${url.pathname}`);
     if (route) return route(req, res, url);
     sendText(res, 404, 'not found');
   }
 
-  async #handleApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  async #handleApi(req: IncomingMessage, res: ServerResponse, url: URL, body?: string): Promise<void> {
     const apiMethod = decodeURIComponent(url.pathname.slice('/api/'.length));
-    const raw = await readBody(req);
+    const raw = body ?? (await readBody(req));
     const contentType = req.headers['content-type'] ?? '';
     const args: Record<string, unknown> = Object.fromEntries(url.searchParams);
     let reply: ApiReply;
@@ -779,6 +847,20 @@ export class SlackSim {
     const { token: _token, ...logged } = args;
     this.#record('api', apiMethod, logged, reply);
     sendJson(res, reply.status ?? 200, reply.body, reply.headers);
+  }
+
+  async #handleApiWithOutage(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const apiMethod = decodeURIComponent(url.pathname.slice('/api/'.length));
+    const outage = this.#outages.get(apiMethod);
+    if (!outage || outage.remaining <= 0) return this.#handleApi(req, res, url);
+    // Slack has the request as soon as it is sent, even if it answers late or never.
+    const raw = await readBody(req);
+    await this.#withOutage(apiMethod, res, async () => {
+      // The work happens; what the bot is sent is held until the outage says whether it gets it.
+      const held = heldResponse();
+      await this.#handleApi(req, held.res, url, raw);
+      return { send: () => held.replay(res) };
+    });
   }
 
   #callApi(apiMethod: string, authorization: string | undefined, args: Record<string, unknown>): ApiReply {
@@ -1030,8 +1112,8 @@ export class SlackSim {
 
   // ---- response_url ----
 
-  async #handleResponseUrl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const raw = await readBody(req);
+  async #handleResponseUrl(req: IncomingMessage, res: ServerResponse, url: URL, body?: string): Promise<void> {
+    const raw = body ?? (await readBody(req));
     const record = this.#responseUrls.get(url.pathname.slice('/response/'.length));
     let args: Record<string, unknown> = {};
     let reply: ApiReply;
@@ -1092,4 +1174,34 @@ export class SlackSim {
       source,
     });
   }
+}
+
+/** A stand-in response that records what a handler sent, to be replayed (or dropped) later. */
+function heldResponse(): { res: ServerResponse; replay: (to: ServerResponse) => void } {
+  let status = 200;
+  let headers: Record<string, string> = {};
+  let body = '';
+  const fake = {
+    headersSent: false,
+    destroyed: false,
+    writeHead(code: number, h?: Record<string, string>) {
+      status = code;
+      headers = { ...headers, ...(h ?? {}) };
+      return fake;
+    },
+    setHeader(name: string, value: string) {
+      headers[name] = value;
+    },
+    end(chunk?: string) {
+      if (chunk !== undefined) body += chunk;
+      return fake;
+    },
+  };
+  return {
+    res: fake as unknown as ServerResponse,
+    replay(to) {
+      to.writeHead(status, headers);
+      to.end(body);
+    },
+  };
 }

@@ -2,7 +2,6 @@
  * What handlers are given: the app's services (passed in, never module state, so tests can build them) and
  * the request they answer.
  */
-import type { RespondFn } from '@slack/bolt';
 import type { CloudflareClient } from '../cloudflare/client.js';
 import type { Config } from '../config.js';
 import type { CardService } from '../features/card/cards.js';
@@ -13,6 +12,7 @@ import type { Logger } from '../logger.js';
 import type { ClickInput } from './click.js';
 import type { InFlight } from './in-flight.js';
 import type { TrackFields } from './reply.js';
+import type { Respond } from './respond.js';
 
 export interface AppContext {
   config: Config;
@@ -34,7 +34,7 @@ export interface CommandRequest {
   ctx: AppContext;
   userId: string;
   channelId: string;
-  respond: RespondFn;
+  respond: Respond;
   /** The request's log line; handlers add the job they work on. */
   fields: TrackFields;
 }
@@ -43,6 +43,6 @@ export interface CommandRequest {
 export interface ClickRequest {
   ctx: AppContext;
   click: ClickInput;
-  respond: RespondFn;
+  respond: Respond;
   fields: TrackFields;
 }

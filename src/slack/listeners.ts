@@ -11,13 +11,24 @@ import type { AppContext } from './context.js';
 import { ACTION_PREFIX, COMMAND } from './ids.js';
 import { parseCommandText } from './query.js';
 import { track } from './reply.js';
+import { createResponder, type Respond } from './respond.js';
 import { findButton, routeCommand } from './routes.js';
 
+/** Home handlers answer on Home; a call to this is a bug, and says so. */
+const unanswerable: Respond = async () => {
+  throw new Error('a Home tab click has no response_url to answer on');
+};
+
 export function registerListeners(app: App, ctx: AppContext): void {
-  app.command(COMMAND, async ({ command, ack, respond }) => {
+  app.command(COMMAND, async ({ command, ack, client }) => {
     await ack();
     const userId = command.user_id;
     const channelId = command.channel_id;
+    const respond = createResponder({
+      responseUrl: command.response_url,
+      logger: ctx.logger,
+      fallback: { client, channelId, userId },
+    });
     await ctx.inFlight.track(
       track(ctx.logger, { kind: 'command', user: userId, channel: channelId }, respond, async (fields) => {
         // Access first: a user who is not allowed gets one line and no Cloudflare call is made.
@@ -39,9 +50,17 @@ export function registerListeners(app: App, ctx: AppContext): void {
     );
   });
 
-  app.action<BlockAction<ButtonAction>>(new RegExp(`^${ACTION_PREFIX}`), async ({ ack, body, action, respond }) => {
+  app.action<BlockAction<ButtonAction>>(new RegExp(`^${ACTION_PREFIX}`), async ({ ack, body, action, client }) => {
     await ack();
     const click = readClick(body, action);
+    // A Home click has no response_url and no channel: its handler answers on Home itself.
+    const respond = click.fromHome
+      ? undefined
+      : createResponder({
+          responseUrl: body.response_url,
+          logger: ctx.logger,
+          ...(click.channelId ? { fallback: { client, channelId: click.channelId, userId: click.userId } } : {}),
+        });
     await ctx.inFlight.track(
       track(
         ctx.logger,
@@ -55,7 +74,7 @@ export function registerListeners(app: App, ctx: AppContext): void {
           if (!button) {
             throw new InputError('That button is from an older version of bulkjob. Run `/bulkjob` again.', 'bad_value');
           }
-          await button.click({ ctx, click, respond, fields });
+          await button.click({ ctx, click, respond: respond ?? unanswerable, fields });
         },
       ),
     );

@@ -1,10 +1,10 @@
 /**
  * The one path from an error to the user, and the one log line per command or click.
  */
-import type { RespondFn } from '@slack/bolt';
 import { BotError, InputError, NotAllowedError, userMessageFor } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { renderError } from './blocks/error.js';
+import type { Respond } from './respond.js';
 
 /** Errors that are the user's or the upstream's, not a bug: logged at info/warn without a stack. */
 function isExpected(error: unknown): boolean {
@@ -13,7 +13,7 @@ function isExpected(error: unknown): boolean {
 
 /** Tell the user what went wrong, ephemerally. A failure to reply is logged, never thrown. */
 export async function replyWithError(
-  respond: RespondFn,
+  respond: Respond,
   error: unknown,
   logger: Logger,
   options: { replaceOriginal?: boolean } = {},
@@ -41,7 +41,7 @@ export interface TrackFields {
 export async function track(
   logger: Logger,
   fields: TrackFields,
-  respond: RespondFn | undefined,
+  respond: Respond | undefined,
   work: (fields: TrackFields) => Promise<void>,
   now: () => number = performance.now.bind(performance),
 ): Promise<void> {
@@ -77,6 +77,6 @@ function oneLine(message: string): string {
 }
 
 /** Tell the user something short that is not an error (e.g. "already watched"), ephemerally. */
-export async function respondNote(respond: RespondFn, outcome: { note?: string }): Promise<void> {
+export async function respondNote(respond: Respond, outcome: { note?: string }): Promise<void> {
   if (outcome.note) await respond({ response_type: 'ephemeral', replace_original: false, text: outcome.note });
 }

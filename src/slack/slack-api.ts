@@ -33,17 +33,20 @@ export function toSlackApiError(method: string, error: unknown): unknown {
 }
 
 export class SlackMessages {
-  readonly #client: WebClient;
+  readonly #post: WebClient;
+  readonly #edit: WebClient;
 
-  constructor(client: WebClient) {
-    this.#client = client;
+  /** `post` must not retry on its own (a lost answer would become a second message); `edit` may. */
+  constructor(clients: { post: WebClient; edit: WebClient }) {
+    this.#post = clients.post;
+    this.#edit = clients.edit;
   }
 
   /** `chat.postMessage`, in a thread when `threadTs` is given; returns the new message's ts. */
   async post(channel: string, message: SlackMessage, threadTs?: string): Promise<string> {
     let ts: string | undefined;
     try {
-      const result = await this.#client.chat.postMessage({
+      const result = await this.#post.chat.postMessage({
         channel,
         ...(threadTs ? { thread_ts: threadTs } : {}),
         text: message.text,
@@ -63,7 +66,7 @@ export class SlackMessages {
   /** `chat.update`: replace a message's text and blocks. */
   async update(channel: string, ts: string, message: SlackMessage): Promise<void> {
     try {
-      await this.#client.chat.update({ channel, ts, text: message.text, blocks: message.blocks as never });
+      await this.#edit.chat.update({ channel, ts, text: message.text, blocks: message.blocks as never });
     } catch (error) {
       throw toSlackApiError('chat.update', error);
     }

@@ -23,7 +23,7 @@ function messagesAt(url: string): SlackMessages {
     retryConfig: { retries: 0 },
     timeout: 2_000,
   });
-  return new SlackMessages(client);
+  return new SlackMessages({ post: client, edit: client });
 }
 
 async function failureOf(work: Promise<unknown>): Promise<SlackApiError> {
