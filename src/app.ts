@@ -22,11 +22,12 @@ import { guardSlackRequests } from './slack/request-guard.js';
 import { SlackMessages } from './slack/slack-api.js';
 import { openStore, type Store } from './store/store.js';
 
-/** How long a graceful stop waits for answers still being prepared (Slack's response_url lasts 30 min). */
-const STOP_DRAIN_MS = 6_000;
-/** How long the receiver may take to close its connections. */
-const RECEIVER_STOP_MS = 2_000;
-/** One Slack Web API call, per attempt. */
+/**
+ * A graceful stop, inside Docker's default 10 s grace period (index.ts exits at 9.5 s whatever happens):
+ * the receiver closes (≤ 1.5 s), answers still being prepared get 5 s, those that did not make it are told
+ * "bulkjob is restarting" (≤ 1.5 s), then the Cloudflare pool (≤ 0.5 s) and the store close.
+ */
+const STOP_TIMING = { receiverMs: 1_500, drainMs: 5_000, lateNoticeMs: 1_500, poolMs: 500 };
 /** Each Slack Web API attempt: a user may be waiting on it, so seconds, not the SDK's default minutes. */
 const SLACK_TIMEOUT_MS = 4_000;
 
@@ -48,6 +49,8 @@ export interface AppDeps {
   socketMode?: Pick<SocketModeReceiverOptions, 'clientPingTimeout'>;
   /** Each Slack Web API attempt's time limit (default 4 s; tests of a hung Slack shorten it). */
   slackTimeoutMs?: number;
+  /** Graceful stop timing overrides (tests), in milliseconds. */
+  stopTiming?: Partial<typeof STOP_TIMING>;
 }
 
 export interface BulkjobApp {
@@ -216,13 +219,18 @@ export function createApp(deps: AppDeps): BulkjobApp {
       const socketClosed = socketReceiver
         ? new Promise<void>((resolve) => socketReceiver.client.once('disconnected', () => resolve()))
         : undefined;
-      await withDeadline(Promise.all([app.stop(), socketClosed]), RECEIVER_STOP_MS).catch((err: unknown) =>
+      const timing = { ...STOP_TIMING, ...deps.stopTiming };
+      await withDeadline(Promise.all([app.stop(), socketClosed]), timing.receiverMs).catch((err: unknown) =>
         logger.warn({ err }, 'stopping the receiver failed'),
       );
       healthServer?.close();
-      const [, left] = await Promise.all([watcher.stop(), ctx.inFlight.drain(STOP_DRAIN_MS)]);
-      if (left > 0) logger.warn({ left }, 'stopped with work still in flight');
-      await withDeadline(cloudflare.close(), 1_000).catch(() => {});
+      const [, left] = await Promise.all([watcher.stop(), ctx.inFlight.drain(timing.drainMs)]);
+      if (left > 0) {
+        // Every acked request gets an answer: those that could not finish are told to try again.
+        const told = await ctx.inFlight.tellLate(timing.lateNoticeMs);
+        logger.warn({ left, told }, 'stopped with work still in flight; told its users to try again');
+      }
+      await withDeadline(cloudflare.close(), timing.poolMs).catch(() => {});
       await store.close();
     },
   };

@@ -11,7 +11,7 @@ import type { AppContext } from './context.js';
 import { ACTION_PREFIX, COMMAND } from './ids.js';
 import { parseCommandText } from './query.js';
 import { track } from './reply.js';
-import { createResponder, type Respond } from './respond.js';
+import { answerOnce, createResponder, type Respond } from './respond.js';
 import { findButton, routeCommand } from './routes.js';
 
 /** Home handlers answer on Home; a call to this is a bug, and says so. */
@@ -24,11 +24,13 @@ export function registerListeners(app: App, ctx: AppContext): void {
     await ack();
     const userId = command.user_id;
     const channelId = command.channel_id;
-    const respond = createResponder({
-      responseUrl: command.response_url,
-      logger: ctx.logger,
-      fallback: { client, channelId, userId },
-    });
+    const { respond, late } = answerOnce(
+      createResponder({
+        responseUrl: command.response_url,
+        logger: ctx.logger,
+        fallback: { client, channelId, userId },
+      }),
+    );
     await ctx.inFlight.track(
       track(ctx.logger, { kind: 'command', user: userId, channel: channelId }, respond, async (fields) => {
         // Access first: a user who is not allowed gets one line and no Cloudflare call is made.
@@ -36,6 +38,7 @@ export function registerListeners(app: App, ctx: AppContext): void {
         const query = parseCommandText(command.text ?? '');
         await routeCommand({ ctx, userId, channelId, respond, fields }, query);
       }),
+      late,
     );
   });
 
@@ -54,13 +57,16 @@ export function registerListeners(app: App, ctx: AppContext): void {
     await ack();
     const click = readClick(body, action);
     // A Home click has no response_url and no channel: its handler answers on Home itself.
-    const respond = click.fromHome
+    const answer = click.fromHome
       ? undefined
-      : createResponder({
-          responseUrl: body.response_url,
-          logger: ctx.logger,
-          ...(click.channelId ? { fallback: { client, channelId: click.channelId, userId: click.userId } } : {}),
-        });
+      : answerOnce(
+          createResponder({
+            responseUrl: body.response_url,
+            logger: ctx.logger,
+            ...(click.channelId ? { fallback: { client, channelId: click.channelId, userId: click.userId } } : {}),
+          }),
+        );
+    const respond = answer?.respond;
     await ctx.inFlight.track(
       track(
         ctx.logger,
@@ -77,6 +83,7 @@ export function registerListeners(app: App, ctx: AppContext): void {
           await button.click({ ctx, click, respond: respond ?? unanswerable, fields });
         },
       ),
+      answer?.late,
     );
   });
 }

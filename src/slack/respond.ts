@@ -100,3 +100,27 @@ export function createResponder(options: ResponderOptions): Respond {
     }
   };
 }
+
+/** What a user whose request a stop cut off is told, instead of nothing. */
+export const RESTARTING_TEXT = 'bulkjob is restarting — try again in a minute.';
+
+/**
+ * One answer per request: `respond` as the handler uses it, and `late`, which a stopping bot calls when the
+ * request cannot finish in time. `late` tells the user that bulkjob is restarting unless they already had
+ * an answer, and from then on the handler's own answers are dropped, so the user never sees both.
+ */
+export function answerOnce(respond: Respond): { respond: Respond; late: () => Promise<void> } {
+  let state: 'open' | 'answered' | 'closed' = 'open';
+  return {
+    respond: async (message) => {
+      if (state === 'closed') return;
+      state = 'answered';
+      await respond(message);
+    },
+    late: async () => {
+      const wasOpen = state === 'open';
+      state = 'closed';
+      if (wasOpen) await respond({ response_type: 'ephemeral', replace_original: false, text: RESTARTING_TEXT });
+    },
+  };
+}
