@@ -49,6 +49,8 @@ export interface AppDeps {
   socketMode?: Pick<SocketModeReceiverOptions, 'clientPingTimeout'>;
   /** Each Slack Web API attempt's time limit (default 4 s; tests of a hung Slack shorten it). */
   slackTimeoutMs?: number;
+  /** How long a background Home refresh gathers changes (default 2 s; tests shorten it). */
+  homeRefreshDelayMs?: number;
   /** Graceful stop timing overrides (tests), in milliseconds. */
   stopTiming?: Partial<typeof STOP_TIMING>;
 }
@@ -153,6 +155,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
     client: app.client,
     logger: logger.child({ module: 'home' }),
     now,
+    ...(deps.homeRefreshDelayMs === undefined ? {} : { refreshDelayMs: deps.homeRefreshDelayMs }),
   });
   const watcher = new Watcher({
     cards,
@@ -224,6 +227,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
         logger.warn({ err }, 'stopping the receiver failed'),
       );
       healthServer?.close();
+      home.stop();
       const [, left] = await Promise.all([watcher.stop(), ctx.inFlight.drain(timing.drainMs)]);
       if (left > 0) {
         // Every acked request gets an answer: those that could not finish are told to try again.

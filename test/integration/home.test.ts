@@ -12,13 +12,14 @@ import { CHANNEL, OTHER_USER, type Stack, startStack, USER } from '../helpers/st
 let clock = Date.parse('2026-11-29T10:00:00Z');
 const stacks: Stack[] = [];
 
-async function start(): Promise<Stack> {
+async function start(homeRefreshDelayMs = 50): Promise<Stack> {
   const stack = await startStack({
     cloudflare: { now: () => clock },
     env: { BULKJOB_WRITE_USERS: USER },
     app: {
       watchTiming: { intervalMs: 100, tickMs: 50, leaseMs: 1_000 },
       cloudflareOptions: { jobCacheMs: 0, budget: new InProcessBudget({ limit: 1_200, windowMs: 30_000 }) },
+      homeRefreshDelayMs,
     },
   });
   stacks.push(stack);
@@ -90,6 +91,27 @@ describe('the Home tab', () => {
     await stack.slack.waitFor(() => homeText(stack).includes('Your watches* (0 jobs)'), { timeoutMs: 8_000 });
     expect(homeText(stack)).toContain('Cards you shared recently');
     expect(homeText(stack)).toContain(job);
+  });
+
+  it('gathers a burst of watch changes into a few background publishes', async () => {
+    // A delay far longer than the burst takes, so the count does not depend on the machine's speed.
+    const stack = await start(1_000);
+    const jobs = Array.from(
+      { length: 8 },
+      () =>
+        stack.cf.addJob({
+          total: 1_000,
+          createdAt: clock,
+          progress: { kind: 'live', startAfterMs: 0, discoverMs: 1_000, ratePerSecond: 1 },
+        }).id,
+    );
+    const before = stack.slack.callsTo('views.publish').length;
+    await Promise.all(
+      jobs.map((job) => stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: `watch ${job}` })),
+    );
+    await stack.slack.waitFor(() => homeText(stack).includes('Your watches* (8 jobs)'), { timeoutMs: 8_000 });
+    // Eight watch starts within the refresh delay: one publish, not eight.
+    expect(stack.slack.callsTo('views.publish').length - before).toBeLessThanOrEqual(2);
   });
 
   it('View shows the job on Home; another user never sees my watches', async () => {

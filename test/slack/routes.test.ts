@@ -54,6 +54,7 @@ const rendered = [
     selected: undefined,
     note: undefined,
     now: NOW,
+    complete: true,
   }),
 ];
 

@@ -3,6 +3,7 @@
  * shared lately, recent jobs, and the job they asked to see, if any. A job that cannot be read is shown as
  * such; the tab never fails as a whole for one job.
  */
+import type { Priority } from '../../cloudflare/budget.js';
 import type { CloudflareClient } from '../../cloudflare/client.js';
 import type { Job } from '../../cloudflare/schema.js';
 import type { Card, CardStore, Watch, WatchStore } from '../../store/types.js';
@@ -29,6 +30,8 @@ export interface HomeData {
   /** One line to say above everything (what a click did, or why it could not). */
   note: string | undefined;
   now: Date;
+  /** False when some Cloudflare read failed (the tab then says so where it would have shown it). */
+  complete: boolean;
 }
 
 export interface HomeSources {
@@ -40,11 +43,16 @@ export interface HomeSources {
 export async function loadHome(
   sources: HomeSources,
   userId: string,
-  options: { selectedJobId?: string; note?: string } = {},
+  options: { selectedJobId?: string; note?: string; priority?: Priority } = {},
 ): Promise<HomeData> {
   const { cloudflare, store } = sources;
-  const opts = { priority: 'user' } as const;
-  const read = (jobId: string) => cloudflare.getJob(jobId, opts).catch(() => undefined);
+  const opts = { priority: options.priority ?? 'user' };
+  let complete = true;
+  const failed = () => {
+    complete = false;
+    return undefined;
+  };
+  const read = (jobId: string) => cloudflare.getJob(jobId, opts).catch(failed);
   const [watches, cards, jobs, selected] = await Promise.all([
     store.listActiveWatchesStartedBy(userId).then(async (all) => {
       const shown = await Promise.all(
@@ -59,8 +67,8 @@ export async function loadHome(
     cloudflare
       .listJobs({ page: 1, perPage: HOME_JOBS }, opts)
       .then((page) => page.jobs.slice(0, HOME_JOBS))
-      .catch(() => undefined),
+      .catch(failed),
     options.selectedJobId ? read(options.selectedJobId) : Promise.resolve(undefined),
   ]);
-  return { userId, watches, cards, jobs, selected, note: options.note, now: sources.now() };
+  return { userId, watches, cards, jobs, selected, note: options.note, now: sources.now(), complete };
 }
