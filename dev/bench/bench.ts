@@ -3,7 +3,9 @@
  * runs the full configuration and prints; the test runs the smoke one to check the bench itself works.
  */
 import { availableParallelism, cpus } from 'node:os';
+import { DEFAULT_CONNECTIONS } from '../../src/cloudflare/client.js';
 import { type AckConfig, type AckResult, measureAck } from './ack.js';
+import { type BurstConfig, type BurstResult, measureBurst } from './burst.js';
 import { type CoalescingConfig, type CoalescingResult, measureCoalescing } from './coalescing.js';
 import { measureTimeToView, type TimeToViewConfig, type TimeToViewResult } from './time-to-view.js';
 import { measureWatchLoad, type WatchJobs, type WatchLoadConfig, type WatchLoadResult } from './watches.js';
@@ -15,6 +17,7 @@ export interface BenchConfig {
   coalescing: CoalescingConfig;
   /** One run per kind of job; the rest of the configuration is shared. */
   watches: Omit<WatchLoadConfig, 'jobs'> & { jobs: WatchJobs[] };
+  burst: BurstConfig;
 }
 
 /** What the README's figures come from: about a minute of wall time. */
@@ -23,6 +26,7 @@ export const FULL: BenchConfig = {
   ack: { commands: 50, upstreamMs: 1_000 },
   timeToView: { samples: 9, upstreamMs: 500 },
   coalescing: { clicks: 20, upstreamMs: 300 },
+  burst: { views: 50, upstreamMs: 1_000 },
   watches: {
     watches: 100,
     jobs: ['steady', 'growing'],
@@ -40,6 +44,7 @@ export const SMOKE: BenchConfig = {
   ack: { commands: 4, upstreamMs: 50 },
   timeToView: { samples: 2, upstreamMs: 50 },
   coalescing: { clicks: 4, upstreamMs: 300 },
+  burst: { views: 8, upstreamMs: 50 },
   watches: {
     watches: 6,
     jobs: ['steady', 'growing'],
@@ -67,6 +72,7 @@ export interface BenchResult {
   timeToView: TimeToViewResult;
   coalescing: CoalescingResult;
   watches: WatchLoadResult[];
+  burst: BurstResult;
   /** Real seconds for the whole run. */
   wallSeconds: number;
 }
@@ -89,17 +95,19 @@ export async function runBench(
 ): Promise<BenchResult> {
   const started = performance.now();
   const environment = describeEnvironment();
-  onProgress('1/4 ack latency');
+  onProgress('1/5 ack latency');
   const ack = await measureAck(config.ack);
-  onProgress('2/4 time to view');
+  onProgress('2/5 time to view');
   const timeToView = await measureTimeToView(config.timeToView);
-  onProgress('3/4 coalesced refreshes');
+  onProgress('3/5 coalesced refreshes');
   const coalescing = await measureCoalescing(config.coalescing);
   const watches: WatchLoadResult[] = [];
   for (const jobs of config.watches.jobs) {
-    onProgress(`4/4 watch load (${jobs} jobs)`);
+    onProgress(`4/5 watch load (${jobs} jobs)`);
     watches.push(await measureWatchLoad({ ...config.watches, jobs }));
   }
+  onProgress(`5/5 a burst of ${config.burst.views} views`);
+  const burst = await measureBurst(config.burst, DEFAULT_CONNECTIONS);
   return {
     config,
     environment,
@@ -107,6 +115,7 @@ export async function runBench(
     timeToView,
     coalescing,
     watches,
+    burst,
     wallSeconds: (performance.now() - started) / 1000,
   };
 }

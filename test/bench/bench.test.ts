@@ -70,6 +70,21 @@ describe('bench (smoke configuration)', () => {
     expect(growing.measuredPer5Min).toBeGreaterThan(growing.measuredRefreshesPer5Min);
   });
 
+  it('times a burst of distinct views with the pool and with the 16-connection baseline', () => {
+    const { burst } = result;
+    expect(burst.views).toBe(SMOKE.burst.views);
+    for (const phase of [burst.pooled, burst.baseline]) {
+      expect(phase.viewsDelivered).toBe(SMOKE.burst.views);
+      expect(phase.upstreamRequests).toBe(3 * SMOKE.burst.views);
+      expect(phase.p99Ms).toBeGreaterThanOrEqual(phase.p50Ms);
+      expect(phase.fromAckP99Ms).toBeGreaterThanOrEqual(phase.fromAckP50Ms);
+      expect(phase.fromAckP50Ms).toBeGreaterThan(0);
+      expect(phase.lastAckMs).toBeGreaterThan(0);
+    }
+    expect(burst.baseline.connections).toBe(16);
+    expect(burst.pooled.connections).toBeGreaterThan(16);
+  });
+
   it('passes every hard check and prints one Markdown table with a row per figure', () => {
     const checks = evaluate(result);
     expect(checks.filter((c) => c.hard && !c.ok)).toEqual([]);
@@ -87,6 +102,7 @@ describe('bench (smoke configuration)', () => {
       '| 4b',
       '| 4c',
       '| 4d',
+      '| 5',
     ]);
     expect(report).toContain(`Node ${process.version}`);
   });
