@@ -71,6 +71,11 @@ export type SimFault = (
   | { kind: 'long-error'; length: number }
   /** The answer arrives in `chunks` pieces, `chunkMs` apart: never idle long, but slow as a whole. */
   | { kind: 'trickle'; chunkMs: number; chunks: number }
+  /**
+   * A job read whose `comment` is `bytes` long: valid JSON, streamed in 64 KB pieces (the simulator never
+   * holds it), and `bytesSent` on the request's log entry says how much went out before the client hung up.
+   */
+  | { kind: 'huge'; bytes: number }
 ) & { times?: number };
 export type SimFaultKind = SimFault['kind'];
 
@@ -107,6 +112,8 @@ export interface SimRequest {
   query: Record<string, string>;
   auth: SimAuthScheme;
   at: number;
+  /** Body bytes written, for a `huge` answer (the client may hang up before the end). */
+  bytesSent?: number;
   /** The job the path names, when it names one. */
   jobId: string | undefined;
 }
@@ -296,14 +303,15 @@ export class CloudflareSim {
     const route = parseRoute(url.pathname);
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) if (!(k in query)) query[k] = v;
-    this.#log.push({
+    const entry: SimRequest = {
       method,
       path: url.pathname,
       query,
       auth: authScheme(req),
       at: this.#now(),
       jobId: route?.jobId?.toLowerCase(),
-    });
+    };
+    this.#log.push(entry);
     req.resume();
 
     if (this.#held) await this.#held;
@@ -319,6 +327,10 @@ export class CloudflareSim {
     if (reply === 'non-json') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end('<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>cf</body></html>');
+      return;
+    }
+    if (fault?.kind === 'huge' && reply.status === 200 && route?.kind === 'job') {
+      await this.#streamHuge(res, reply, fault.bytes, entry);
       return;
     }
     const body = JSON.stringify(reply.body);
@@ -337,6 +349,40 @@ export class CloudflareSim {
       return;
     }
     res.end(body);
+  }
+
+  /** A job answer with a `comment` of `bytes` characters, written piece by piece as the client reads. */
+  async #streamHuge(res: ServerResponse, reply: HttpReply, bytes: number, entry: SimRequest): Promise<void> {
+    const marker = '__HUGE_COMMENT__';
+    const body = reply.body as { result: Record<string, unknown> };
+    const [head, tail] = JSON.stringify({ ...body, result: { ...body.result, comment: marker } }).split(marker) as [
+      string,
+      string,
+    ];
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const piece = 'x'.repeat(64 * 1024);
+    entry.bytesSent = 0;
+    const write = (chunk: string) =>
+      new Promise<boolean>((resolve) => {
+        if (res.destroyed) return resolve(false);
+        entry.bytesSent! += chunk.length;
+        if (res.write(chunk)) return resolve(true);
+        const done = (ok: boolean) => {
+          res.off('drain', onDrain);
+          res.off('close', onClose);
+          resolve(ok);
+        };
+        const onDrain = () => done(true);
+        const onClose = () => done(false);
+        res.once('drain', onDrain);
+        res.once('close', onClose);
+      });
+    if (!(await write(head))) return;
+    for (let left = bytes; left > 0; left -= piece.length) {
+      if (!(await write(left >= piece.length ? piece : piece.slice(0, left)))) return;
+    }
+    await write(tail);
+    res.end();
   }
 
   #delay(ms: number): Promise<void> {

@@ -16,6 +16,7 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { Agent, type Dispatcher, request } from 'undici';
 import type { z } from 'zod';
+import { BoundedCache } from '../bounded-cache.js';
 import type { CloudflareAuth } from '../config.js';
 import {
   BotError,
@@ -113,6 +114,13 @@ export const MAX_PER_PAGE = 1000;
 const BACKOFF_BASE_MS = 300;
 const BACKOFF_CAP_MS = 8_000;
 const JOB_CACHE_MAX_ENTRIES = 500;
+/** All cached jobs together: a job is a few KB, but its comment and status text come from upstream. */
+const JOB_CACHE_MAX_BYTES = 16 * 1024 * 1024;
+/**
+ * The largest answer read: a full page of 1,000 messages is well under 2 MB (each message a few hundred
+ * bytes, with its status text); 8 MB leaves room for long texts and stops a 50 MB answer at its 8th MB.
+ */
+export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 /** Failure codes that mean the request never reached the server: safe to retry even a POST. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN']);
 
@@ -153,7 +161,7 @@ export class CloudflareClient {
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
   readonly #inflight = new Map<string, Inflight>();
-  readonly #jobCache = new Map<string, { job: Job; expires: number }>();
+  readonly #jobCache: BoundedCache<string, Job>;
   /** Bumped when a job's cache is invalidated, so an older read in flight cannot repopulate it. */
   readonly #jobGeneration = new Map<string, number>();
 
@@ -174,6 +182,14 @@ export class CloudflareClient {
     this.#maxRetries = Math.max(0, options.maxRetries ?? 3);
     this.#maxRetryTimeMs = options.maxRetryTimeMs ?? 20_000;
     this.#jobCacheMs = options.jobCacheMs ?? 3_000;
+    this.#jobCache = new BoundedCache<string, Job>({
+      maxEntries: JOB_CACHE_MAX_ENTRIES,
+      maxBytes: JOB_CACHE_MAX_BYTES,
+      ttlMs: this.#jobCacheMs,
+      // UTF-16 in memory: two bytes a character.
+      sizeOf: (job) => 2 * JSON.stringify(job).length,
+      now: () => this.#now(),
+    });
     this.#userDeadlineMs = options.userDeadlineMs ?? 8_000;
     this.#sleep = options.sleep ?? ((ms, signal) => sleepFor(ms, undefined, signal ? { signal } : {}));
     this.#random = options.random ?? Math.random;
@@ -191,8 +207,8 @@ export class CloudflareClient {
 
   /** `GET …/bulk/{job_id}`, from the short cache unless `fresh`. */
   async getJob(jobId: string, opts: RequestOptions = {}): Promise<Job> {
-    const cached = this.#jobCache.get(jobId);
-    if (!opts.fresh && cached && cached.expires > this.#now()) return cached.job;
+    const cached = opts.fresh ? undefined : this.#jobCache.get(jobId);
+    if (cached) return cached;
     const generation = this.#jobGeneration.get(jobId) ?? 0;
     const envelope = await this.#call('GET', `/${encodeURIComponent(jobId)}`, [], JobEnvelopeSchema, opts);
     this.#checkSameJob(jobId, envelope.result, 'GET', `/${encodeURIComponent(jobId)}`);
@@ -278,6 +294,11 @@ export class CloudflareClient {
     }
   }
 
+  /** What the job cache holds (tests, metrics). */
+  cacheStats(): { entries: number; bytes: number } {
+    return this.#jobCache.stats();
+  }
+
   /** Close the connection pool (if the client made it). Pending requests fail. */
   async close(): Promise<void> {
     this.#jobCache.clear();
@@ -298,15 +319,7 @@ export class CloudflareClient {
 
   #cacheJob(jobId: string, job: Job): void {
     if (this.#jobCacheMs <= 0) return;
-    const now = this.#now();
-    if (this.#jobCache.size >= JOB_CACHE_MAX_ENTRIES) {
-      for (const [key, entry] of this.#jobCache) if (entry.expires <= now) this.#jobCache.delete(key);
-      // Still full: drop the oldest insertion.
-      const oldest = this.#jobCache.keys().next();
-      if (this.#jobCache.size >= JOB_CACHE_MAX_ENTRIES && !oldest.done) this.#jobCache.delete(oldest.value);
-    }
-    this.#jobCache.delete(jobId);
-    this.#jobCache.set(jobId, { job, expires: now + this.#jobCacheMs });
+    this.#jobCache.set(jobId, job);
   }
 
   #invalidateJob(jobId: string): void {
@@ -466,7 +479,7 @@ export class CloudflareClient {
         signal: AbortSignal.any([signal, timer.signal]),
       });
       status = response.statusCode;
-      const text = await response.body.text();
+      const text = await readCapped(response.body, MAX_BODY_BYTES, context);
       return parseResponse(context, response.statusCode, response.headers, text, schema, this.#now());
     } catch (error) {
       if (signal.aborted) throw signal.reason;
@@ -488,6 +501,25 @@ export class CloudflareClient {
       );
     }
   }
+}
+
+/** The body as text, or CloudflareSchemaError as soon as it passes `max` bytes (the rest is not read). */
+async function readCapped(
+  body: Dispatcher.ResponseData['body'],
+  max: number,
+  context: RequestContext,
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > max) {
+      body.destroy();
+      throw new CloudflareSchemaError(context, [], `the answer is larger than ${Math.round(max / 1024 / 1024)} MB`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function pagingQuery(page: number, perPage: number, status: string | undefined): [string, string][] {

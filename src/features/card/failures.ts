@@ -2,14 +2,20 @@
  * Failure reasons for the channel card and the completion notice: a job's failed messages grouped by
  * `status_message`, read at most `FAILURE_SCAN_CAP` at a time, and reused while the failed count stands still.
  */
+
+import { BoundedCache } from '../../bounded-cache.js';
 import type { CloudflareClient, RequestOptions } from '../../cloudflare/client.js';
 import type { Job } from '../../cloudflare/schema.js';
 import type { FailureReason, FailureSummary } from '../../slack/blocks/types.js';
 
 /** Failed messages read to group failure reasons: at most five requests of 1,000. */
 export const FAILURE_SCAN_CAP = 5000;
-/** Jobs whose summary is kept. */
+/** Jobs whose summary is kept, all of them in at most this many bytes, each for at most this long. */
 const CACHE_ENTRIES = 500;
+const CACHE_BYTES = 32 * 1024 * 1024;
+const CACHE_TTL_MS = 30 * 60_000;
+/** A reason longer than this is grouped (and kept) by its start: no card shows more of one. */
+export const REASON_MAX_CHARS = 500;
 
 /**
  * Group a job's failed messages by `status_message`, most frequent first. Reads at most
@@ -40,7 +46,7 @@ async function scanFailures(
     opts,
   )) {
     for (const message of page) {
-      const reason = message.status_message?.trim() || '(no reason given)';
+      const reason = (message.status_message?.trim() || '(no reason given)').slice(0, REASON_MAX_CHARS);
       const group = groups.get(reason) ?? { reason, count: 0 };
       group.count += 1;
       const retryAt = message.retry_after ? Date.parse(message.retry_after) : Number.NaN;
@@ -56,7 +62,13 @@ async function scanFailures(
 /** Failure summaries per job, read again only when the job's failed count moved. */
 export class FailureSummaries {
   readonly #cloudflare: CloudflareClient;
-  readonly #cache = new Map<string, { failed: number; summary: FailureSummary }>();
+  readonly #cache = new BoundedCache<string, { failed: number; summary: FailureSummary }>({
+    maxEntries: CACHE_ENTRIES,
+    maxBytes: CACHE_BYTES,
+    ttlMs: CACHE_TTL_MS,
+    // Each reason: its text (two bytes a character) and its count and time.
+    sizeOf: ({ summary }) => summary.reasons.reduce((sum, r) => sum + 2 * r.reason.length + 48, 64),
+  });
 
   constructor(cloudflare: CloudflareClient) {
     this.#cloudflare = cloudflare;
@@ -83,7 +95,6 @@ export class FailureSummaries {
 
   #keep(job: Job, summary: FailureSummary): FailureSummary {
     this.#cache.set(job.job_id, { failed: job.messages_failed, summary });
-    if (this.#cache.size > CACHE_ENTRIES) this.#cache.delete(this.#cache.keys().next().value!);
     return summary;
   }
 }
