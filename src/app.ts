@@ -39,7 +39,7 @@ export interface AppDeps {
   /** Extra client options (tests: shorter timeouts, instant sleeps). */
   cloudflareOptions?: Partial<CloudflareClientOptions>;
   /** Watch loop timing overrides (tests, demo): interval and tick in milliseconds. */
-  watchTiming?: { intervalMs?: number; tickMs?: number; leaseMs?: number };
+  watchTiming?: { intervalMs?: number; tickMs?: number; leaseMs?: number; stuckNoticeMs?: number };
   /** Defaults to the SQLite store in `config.dataDir`. */
   store?: Store;
   now?: () => Date;

@@ -154,9 +154,10 @@ export function buildBlockActionsPayload(fields: BlockActionsFields): Record<str
   };
 }
 
-/** A message as Slack's Web API and payloads show it (snake_case). */
-export function wireMessage(message: SimMessage): Record<string, unknown> {
+/** A message as Slack's Web API and payloads show it (snake_case); metadata only when asked for. */
+export function wireMessage(message: SimMessage, options: { metadata?: boolean } = {}): Record<string, unknown> {
   return {
+    ...(options.metadata && message.metadata ? { metadata: message.metadata } : {}),
     type: 'message',
     ts: message.ts,
     user: message.user,

@@ -11,6 +11,7 @@ import type {
   SimBlock,
   SimChannel,
   SimMessage,
+  SimMetadata,
   SimUser,
   SlackSimEvents,
   SlackSnapshot,
@@ -26,6 +27,7 @@ export interface NewMessage {
   replyBroadcast?: boolean;
   ephemeralTo?: string | undefined;
   source: MessageSource;
+  metadata?: SimMetadata | undefined;
 }
 
 function copy<T>(value: T): T {
@@ -125,6 +127,7 @@ export class SlackState {
       history: [],
       source: input.source,
       createdAtMs: this.#now(),
+      ...(input.metadata ? { metadata: copy(input.metadata) } : {}),
     };
     this.#messages.set(message.id, message);
     if (input.threadTs !== undefined) {

@@ -46,6 +46,13 @@ export interface SimMessage {
   source: MessageSource;
   /** Simulator clock (ms) at creation. */
   createdAtMs: number;
+  /** Message metadata the bot attached (https://docs.slack.dev/messaging/message-metadata). */
+  metadata?: SimMetadata;
+}
+
+export interface SimMetadata {
+  event_type: string;
+  event_payload: Record<string, unknown>;
 }
 
 export type ChangeKind = 'message_added' | 'message_updated' | 'message_deleted';

@@ -40,6 +40,7 @@ import type {
   SimChannel,
   SimHomeView,
   SimMessage,
+  SimMetadata,
   SimUser,
   SlackOutage,
   SlackSnapshot,
@@ -87,7 +88,22 @@ export interface SlackSimOptions {
    * of the give-up itself shorten it.
    */
   ackDeadlineMs?: number;
+  /**
+   * The bot token's scopes. Default: the manifest's, history included. Without `channels:history` (public
+   * channels) or `groups:history` (private ones), conversations.history and conversations.replies answer
+   * `missing_scope`, as Slack does.
+   */
+  scopes?: readonly string[];
 }
+
+/** The scopes manifest.yml asks for. */
+export const MANIFEST_SCOPES: readonly string[] = [
+  'commands',
+  'chat:write',
+  'chat:write.public',
+  'channels:history',
+  'groups:history',
+];
 
 /** A handler for an extra route (`addRoute`). */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
@@ -230,6 +246,8 @@ export class SlackSim {
   transport: Transport;
   /** How long Slack waits for an ack (ms): 3000 unless the simulator was started with another. */
   readonly ackDeadlineMs: number;
+  /** The bot token's scopes (tests may change them while running). */
+  scopes: Set<string>;
 
   readonly #server: Server;
   readonly #signingSecret: string;
@@ -257,6 +275,8 @@ export class SlackSim {
     'chat.delete': (args) => this.#delete(args),
     'chat.getPermalink': (args) => this.#getPermalink(args),
     'conversations.info': (args) => this.#conversationsInfo(args),
+    'conversations.history': (args) => this.#conversationsHistory(args),
+    'conversations.replies': (args) => this.#conversationsReplies(args),
     'users.info': (args) => this.#usersInfo(args),
     'views.publish': (args) => this.#viewsPublish(args),
   };
@@ -278,6 +298,7 @@ export class SlackSim {
     this.#randomId = options.randomId ?? randomUUID;
     this.#rejectInvalidBlocks = options.rejectInvalidBlocks ?? false;
     this.ackDeadlineMs = options.ackDeadlineMs ?? ACK_DEADLINE_MS;
+    this.scopes = new Set(options.scopes ?? MANIFEST_SCOPES);
     this.state = new SlackState(() => this.now());
   }
 
@@ -981,7 +1002,9 @@ export class SlackSim {
     const rejected = this.#checkContent(method, channel, args.text, args.blocks);
     if (rejected) return fail(rejected);
     const threadTs = str(args.thread_ts);
+    const metadata = metadataOf(args.metadata);
     return this.state.add({
+      ...(metadata ? { metadata } : {}),
       channel,
       user: SimIdentity.botUserId,
       botId: SimIdentity.botId,
@@ -993,6 +1016,46 @@ export class SlackSim {
         : { ephemeralTo }),
       source: method,
     });
+  }
+
+  /** The history scope a channel needs: `groups:history` for private ones, else `channels:history`. */
+  #historyScopeError(channel: string): ApiReply | undefined {
+    const needed = this.state.channel(channel).isPrivate ? 'groups:history' : 'channels:history';
+    if (this.scopes.has(needed)) return undefined;
+    return { body: { ok: false, error: 'missing_scope', needed, provided: [...this.scopes].join(',') } };
+  }
+
+  /** https://docs.slack.dev/reference/methods/conversations.history: top-level messages, newest first. */
+  #conversationsHistory(args: Record<string, unknown>): ApiReply {
+    const channel = str(args.channel);
+    if (channel === undefined) return fail('channel_not_found');
+    const scopeError = this.#historyScopeError(channel);
+    if (scopeError) return scopeError;
+    const limit = Math.min(999, Math.max(1, Number(args.limit) || 100));
+    const metadata = bool(args.include_all_metadata);
+    const messages = this.state
+      .channelMessages(channel)
+      .filter((m) => m.threadTs === undefined || m.threadTs === m.ts || m.replyBroadcast)
+      .reverse()
+      .slice(0, limit)
+      .map((m) => wireMessage(m, { metadata }));
+    return { body: { ok: true, messages, has_more: false } };
+  }
+
+  /** https://docs.slack.dev/reference/methods/conversations.replies: a thread, its parent first. */
+  #conversationsReplies(args: Record<string, unknown>): ApiReply {
+    const channel = str(args.channel);
+    const ts = str(args.ts);
+    if (channel === undefined) return fail('channel_not_found');
+    const scopeError = this.#historyScopeError(channel);
+    if (scopeError) return scopeError;
+    const parent = ts === undefined ? undefined : this.state.message(channel, ts);
+    if (!parent || parent.deleted) return fail('thread_not_found');
+    const metadata = bool(args.include_all_metadata);
+    const replies = this.state.threadReplies(channel, parent.ts);
+    return {
+      body: { ok: true, messages: [parent, ...replies].map((m) => wireMessage(m, { metadata })), has_more: false },
+    };
   }
 
   /** https://docs.slack.dev/reference/methods/views.publish: a Home tab of up to 100 blocks for one user. */
@@ -1204,4 +1267,12 @@ function heldResponse(): { res: ServerResponse; replay: (to: ServerResponse) => 
       to.end(body);
     },
   };
+}
+
+/** `metadata` as chat.postMessage takes it: an object with `event_type` and `event_payload`. */
+function metadataOf(value: unknown): SimMetadata | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { event_type, event_payload } = value as Record<string, unknown>;
+  if (typeof event_type !== 'string' || typeof event_payload !== 'object' || event_payload === null) return undefined;
+  return { event_type, event_payload: event_payload as Record<string, unknown> };
 }

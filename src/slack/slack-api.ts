@@ -32,6 +32,12 @@ export function toSlackApiError(method: string, error: unknown): unknown {
   }
 }
 
+/** What a post carries to be found again: a kind (`bulkjob_card`, `bulkjob_notice`) and a unique key. */
+export interface MessageTag {
+  type: 'bulkjob_card' | 'bulkjob_notice';
+  key: string;
+}
+
 export class SlackMessages {
   readonly #post: WebClient;
   readonly #edit: WebClient;
@@ -42,13 +48,17 @@ export class SlackMessages {
     this.#edit = clients.edit;
   }
 
-  /** `chat.postMessage`, in a thread when `threadTs` is given; returns the new message's ts. */
-  async post(channel: string, message: SlackMessage, threadTs?: string): Promise<string> {
+  /**
+   * `chat.postMessage`, in a thread when `threadTs` is given; returns the new message's ts. `tag` goes out
+   * as message metadata, so that a post whose answer was lost can be found again (`findTagged`).
+   */
+  async post(channel: string, message: SlackMessage, threadTs?: string, tag?: MessageTag): Promise<string> {
     let ts: string | undefined;
     try {
       const result = await this.#post.chat.postMessage({
         channel,
         ...(threadTs ? { thread_ts: threadTs } : {}),
+        ...(tag ? { metadata: { event_type: tag.type, event_payload: { key: tag.key } } } : {}),
         text: message.text,
         blocks: message.blocks as never,
         unfurl_links: false,
@@ -61,6 +71,28 @@ export class SlackMessages {
     // ok without a ts: the post may exist, but we cannot point at it.
     if (!ts) throw new SlackApiError('chat.postMessage', 'unreachable', 'no_ts');
     return ts;
+  }
+
+  /**
+   * The ts of the bot's message tagged `tag`, in the thread of `threadTs` (conversations.replies) or among
+   * the channel's latest 50 messages (conversations.history); undefined when there is none. Needs the
+   * history scopes: without them this throws SlackApiError `missing_scope`, and the caller must assume
+   * nothing.
+   */
+  async findTagged(channel: string, tag: MessageTag, threadTs?: string): Promise<string | undefined> {
+    let messages: { ts?: string; metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }[];
+    try {
+      const result = threadTs
+        ? await this.#edit.conversations.replies({ channel, ts: threadTs, include_all_metadata: true, limit: 200 })
+        : await this.#edit.conversations.history({ channel, include_all_metadata: true, limit: 50 });
+      messages = (result.messages ?? []) as typeof messages;
+    } catch (error) {
+      throw toSlackApiError(threadTs ? 'conversations.replies' : 'conversations.history', error);
+    }
+    const found = messages.find(
+      (m) => m.metadata?.event_type === tag.type && m.metadata.event_payload?.key === tag.key && m.ts,
+    );
+    return found?.ts;
   }
 
   /** `chat.update`: replace a message's text and blocks. */

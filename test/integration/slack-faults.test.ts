@@ -83,13 +83,35 @@ describe('response_url', () => {
 });
 
 describe('posting a card', () => {
-  it("Slack's answer is lost after the card landed: one card, and the user is told to look", async () => {
+  it("Slack's answer is lost after the card landed: the bot finds its card by its tag and keeps it", async () => {
     stack.slack.outage('chat.postMessage', { kind: 'lost-reply' });
-    const answers = await share();
+    const opened = await view();
+    await stack.slack.click({ userId: USER, message: opened, actionId: shareButton.actionId });
+    await stack.slack.waitFor(() => cards().length === 1);
+    await stack.slack.waitFor((s) => s.callsTo('conversations.history').length === 1);
+    // The bot knows the card it never heard back about: watching the (ended) job redraws that card
+    // rather than posting a second one.
+    await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: `watch ${job}` });
+    await stack.slack.waitFor(() =>
+      stack.slack.ephemeralFor(USER, CHANNEL).some((m) => /already ended/.test(textOf(m))),
+    );
     expect(cards()).toHaveLength(1);
     expect(stack.slack.callsTo('chat.postMessage')).toHaveLength(1);
-    expect(textOf(answers.at(-1))).toMatch(/Slack did not confirm the post.*Look there before trying again/);
-    expect(textOf(answers.at(-1))).not.toMatch(/went wrong|admin/);
+    expect(stack.slack.ephemeralFor(USER, CHANNEL).map(textOf).join('\n')).not.toMatch(/did not confirm|went wrong/);
+  });
+
+  it('without the history scopes, a lost answer leaves one card and tells the user to look', async () => {
+    stack.slack.scopes.delete('channels:history');
+    try {
+      stack.slack.outage('chat.postMessage', { kind: 'lost-reply' });
+      const answers = await share();
+      expect(cards()).toHaveLength(1);
+      expect(stack.slack.callsTo('chat.postMessage')).toHaveLength(1);
+      expect(textOf(answers.at(-1))).toMatch(/Slack did not confirm the post.*Look there before trying again/);
+      expect(textOf(answers.at(-1))).not.toMatch(/went wrong|admin/);
+    } finally {
+      stack.slack.scopes.add('channels:history');
+    }
   });
 
   it('Slack answers 503: no card, and Slack is named, not bulkjob', async () => {

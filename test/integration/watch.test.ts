@@ -18,7 +18,7 @@ import { openStore } from '../../src/store/store.js';
 import { buttonLabels, textOf } from '../helpers/slack-text.js';
 import { CHANNEL, OTHER_USER, type Stack, startStack, USER } from '../helpers/stack.js';
 
-const FAST = { intervalMs: 100, tickMs: 50, leaseMs: 1_000 };
+const FAST = { intervalMs: 100, tickMs: 50, leaseMs: 1_000, stuckNoticeMs: 300 };
 /**
  * How long a test watches for something that must not happen (a second notice, an edit after the end): a few
  * refresh intervals, each a chance for a still-running watch to do it.
@@ -173,6 +173,101 @@ describe('watch', () => {
       expect(replies(second, card)).toHaveLength(1);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("the notice's answer is lost after it landed: found by its tag, never posted twice", async () => {
+    const stack = await start();
+    const job = addLiveJob(stack);
+    const card = await watchCommand(stack, job);
+    stack.slack.outage('chat.postMessage', { kind: 'lost-reply' });
+    clock += 30_000;
+    await stack.slack.waitFor((s) => s.threadReplies(CHANNEL, card.ts).length === 1, { timeoutMs: 10_000 });
+    // The recovery reads the thread, finds the tagged reply, and records it instead of posting again.
+    await stack.slack.waitFor((s) => s.callsTo('conversations.replies').length > 0, { timeoutMs: 10_000 });
+    await stack.slack.waitFor(async () => {
+      const store = openStore({ dataDir: stack.dataDir });
+      try {
+        return (
+          (await store.listActiveWatches()).length === 0 && (await store.listStuckNotices(new Date())).length === 0
+        );
+      } finally {
+        await store.close();
+      }
+    });
+    await quiet();
+    expect(replies(stack, card)).toHaveLength(1);
+    expect(stack.slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts)).toHaveLength(1);
+  });
+
+  it('Slack down when the job ends: the notice is posted once Slack is back, exactly once', async () => {
+    const stack = await start();
+    const job = addLiveJob(stack);
+    const card = await watchCommand(stack, job);
+    stack.slack.outage('chat.postMessage', { kind: 'http-error', status: 500 }, 3);
+    clock += 30_000;
+    const notice = await stack.slack.waitFor((s) => s.threadReplies(CHANNEL, card.ts)[0], { timeoutMs: 10_000 });
+    expect(textOf(notice)).toMatch(/COMPLETED/);
+    expect(stack.slack.calls.filter((c) => c.method === 'chat.postMessage' && c.status === 500).length).toBe(3);
+    await quiet();
+    expect(replies(stack, card)).toHaveLength(1);
+  });
+
+  it.each([
+    ['before its post reached Slack', false],
+    ['after its post landed', true],
+  ])('kill -9 with the notice in flight, %s: the next instance settles it, one notice', async (_name, landed) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'bulkjob-kill-'));
+    try {
+      const first = await start({ dataDir });
+      const job = addLiveJob(first);
+      const card = await watchCommand(first, job);
+      await first.stopBot();
+      // The instance that owned the watch began the notice and died: `posting`, and maybe a reply in Slack.
+      const crashed = openStore({ dataDir });
+      const [watch] = await crashed.listActiveWatches();
+      expect(await crashed.beginNotice(watch!.id, new Date(Date.now() - 10_000))).toBe(true);
+      await crashed.close();
+      if (landed) {
+        first.slack.state.add({
+          channel: CHANNEL,
+          user: 'UBOT',
+          botId: 'BBOT',
+          text: 'notice from the instance that died',
+          blocks: [],
+          threadTs: card.ts,
+          source: 'chat.postMessage',
+          metadata: { event_type: 'bulkjob_notice', event_payload: { key: `watch-${watch!.id}` } },
+        });
+      }
+      clock += 30_000;
+      const second = await start({ dataDir, sims: first.sims });
+      await second.slack.waitFor((s) => s.threadReplies(CHANNEL, card.ts).length === 1, { timeoutMs: 10_000 });
+      await second.slack.waitFor((s) => s.callsTo('conversations.replies').length > 0, { timeoutMs: 10_000 });
+      await quiet();
+      expect(replies(second, card)).toHaveLength(1);
+      expect(second.slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts)).toHaveLength(landed ? 0 : 1);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('without the history scopes, an interrupted notice is not posted again (at most once), and says why', async () => {
+    const stack = await start();
+    stack.slack.scopes.delete('channels:history');
+    try {
+      const job = addLiveJob(stack);
+      const card = await watchCommand(stack, job);
+      stack.slack.outage('chat.postMessage', { kind: 'lost-reply' });
+      clock += 30_000;
+      await stack.slack.waitFor(() => stack.logs.some((l) => l.includes('without the channels:history')), {
+        timeoutMs: 10_000,
+      });
+      await quiet();
+      expect(replies(stack, card)).toHaveLength(1);
+      expect(stack.slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts)).toHaveLength(1);
+    } finally {
+      stack.slack.scopes.add('channels:history');
     }
   });
 

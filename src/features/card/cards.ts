@@ -3,7 +3,7 @@
  * find the card they act on. Everything a card shows comes from the job and the store; nothing on a card is
  * a recipient address. Slack is reached only through `SlackMessages`.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { CloudflareClient, RequestOptions } from '../../cloudflare/client.js';
 import type { Job } from '../../cloudflare/schema.js';
 import type { Config } from '../../config.js';
@@ -13,7 +13,7 @@ import { PaceSamples } from '../../progress.js';
 import { someoneMayCancel } from '../../rules.js';
 import type { FailureSummary, SlackMessage } from '../../slack/blocks/types.js';
 import { KeyedLock } from '../../slack/keyed-lock.js';
-import type { SlackMessages } from '../../slack/slack-api.js';
+import type { MessageTag, SlackMessages } from '../../slack/slack-api.js';
 import type { Card, CardStore, Watch, WatchStore } from '../../store/types.js';
 import { type CardWatch, renderStatusCard } from './blocks.js';
 import type { FailureSummaries } from './failures.js';
@@ -82,7 +82,8 @@ export class CardService {
     const failures = await this.#deps.failures.for(job, { priority: 'user' });
     const sharedAt = now();
     const draft = { sharedBy: target.userId, sharedAt, cancelledBy: null } as const;
-    const ts = await this.#deps.slack.post(target.channelId, this.#render(job, failures, draft, watch));
+    const tag: MessageTag = { type: 'bulkjob_card', key: randomUUID() };
+    const ts = await this.#postFindingLost(target.channelId, this.#render(job, failures, draft, watch), tag);
     const card = await store.saveCard({
       channel: target.channelId,
       ts,
@@ -152,13 +153,38 @@ export class CardService {
     await this.update(card, { priority: 'user', fresh: true }, { force: true });
   }
 
-  /** Post a reply in the card's thread; returns its ts. */
-  async postInThread(card: Card, message: SlackMessage): Promise<string> {
+  /** Post a reply in the card's thread, tagged so that it can be found again; returns its ts. */
+  async postInThread(card: Card, message: SlackMessage, tag: MessageTag): Promise<string> {
     try {
-      return await this.#deps.slack.post(card.channel, message, card.ts);
+      return await this.#deps.slack.post(card.channel, message, card.ts, tag);
     } catch (error) {
       await this.#noteLostCard(card, error);
       throw error;
+    }
+  }
+
+  /**
+   * The ts of the card's thread reply tagged `tag`, or undefined when there is none. Throws SlackApiError
+   * `missing_scope` without the history scopes (then nobody can tell).
+   */
+  findInThread(card: Card, tag: MessageTag): Promise<string | undefined> {
+    return this.#deps.slack.findTagged(card.channel, tag, card.ts);
+  }
+
+  /**
+   * Posts a card. When Slack's answer is lost (a timeout, a reset, a 5xx), the card may have landed
+   * anyway: it is looked for by its tag in the channel's latest messages, and adopted when found, so the
+   * user's next try does not make a second one. Without the history scopes the original error stands.
+   */
+  async #postFindingLost(channel: string, message: SlackMessage, tag: MessageTag): Promise<string> {
+    try {
+      return await this.#deps.slack.post(channel, message, undefined, tag);
+    } catch (error) {
+      if (!(error instanceof SlackApiError) || error.answered) throw error;
+      const found = await this.#deps.slack.findTagged(channel, tag).catch(() => undefined);
+      if (found === undefined) throw error;
+      this.#deps.logger.info({ channel, slackError: error.slackError }, 'card posted though Slack did not confirm it');
+      return found;
     }
   }
 

@@ -11,6 +11,7 @@ import { BotError, SlackApiError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { hasEnded } from '../../rules.js';
 import { assertAllowed } from '../../slack/access.js';
+import type { MessageTag } from '../../slack/slack-api.js';
 import type { EndedWatchState, Store, Watch } from '../../store/types.js';
 import type { CardService } from '../card/cards.js';
 import type { FailureSummaries } from '../card/failures.js';
@@ -32,6 +33,8 @@ export interface WatcherDeps {
   backgroundBudget?: { limit: number; windowMs: number };
   /** How long a claimed watch stays this instance's if it dies mid-refresh (tests shorten it). */
   leaseMs?: number;
+  /** How long a notice may stay `posting` before it is looked for and, if absent, posted again (tests). */
+  stuckNoticeMs?: number;
   /** Unique per process, so leases tell instances apart. */
   owner?: string;
   /** Told when a watch ends, with who started it (their Home tab shows their watches). */
@@ -49,7 +52,10 @@ const CONCURRENCY = 4;
 const MAX_BATCHES_PER_TICK = 25;
 /** How long a stop waits for refreshes in flight after aborting them. */
 const STOP_WAIT_MS = 3_000;
-/** A notice still `posting` this long after it began belongs to a crashed instance. */
+/**
+ * A notice still `posting` this long after it began was interrupted: by a crash, or by a post whose answer
+ * was lost. Far longer than a post can take (4 s, never retried), so a live post is never raced.
+ */
 const STUCK_NOTICE_MS = 60_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
 /**
@@ -57,6 +63,11 @@ const MAX_BACKOFF_MS = 5 * 60_000;
  * failed count moved (every refresh, for a job that is failing as it goes). The budget caps the rest.
  */
 const REQUESTS_PER_REFRESH = 2;
+
+/** A watch's notice is tagged with the watch: one watch, one notice, whoever posts it. */
+function noticeTag(watch: Watch): MessageTag {
+  return { type: 'bulkjob_notice', key: `watch-${watch.id}` };
+}
 
 export class Watcher implements WatchLoop {
   readonly #deps: WatcherDeps;
@@ -235,26 +246,61 @@ export class Watcher implements WatchLoop {
     const message = await buildNotice(this.#deps.failures, watch, job, reason, this.#deps.now());
     if (!(await store.beginNotice(watch.id, this.#deps.now()))) return;
     try {
-      const ts = await cards.postInThread(card, message);
+      const ts = await cards.postInThread(card, message, noticeTag(watch));
       await store.completeNotice(watch.id, ts);
       log.info({ noticeTs: ts }, 'completion notice posted');
     } catch (error) {
       // Slack answered: nothing was posted, so the next refresh may try again. Without an answer (a
-      // timeout, a reset) it may have been posted: the notice stays `posting` and is settled later.
+      // timeout, a reset, a 5xx) it may have been posted: the notice stays `posting` and is settled by
+      // #recoverStuckNotices, which looks for it before posting again.
       if (error instanceof SlackApiError && error.answered) await store.abandonNotice(watch.id);
       throw error;
     }
   }
 
+  /**
+   * Notices left `posting` (a crash, a lost answer, Slack down when the job ended). Each is taken by one
+   * instance (`reclaimNotice`), then its thread is read for the tagged reply: there → recorded, absent →
+   * posted again, tagged. Tried at every tick until it lands; given up only when the watch's maximum time
+   * has passed. Without the history scopes nobody can tell whether it landed, and a duplicate in an
+   * incident channel is worse than a missing one: it is recorded as posted, and the log says so.
+   */
   async #recoverStuckNotices(): Promise<void> {
-    const { store, now, logger } = this.#deps;
-    const olderThan = new Date(now().getTime() - STUCK_NOTICE_MS);
+    const { store, now, logger, cards } = this.#deps;
+    const olderThan = new Date(now().getTime() - (this.#deps.stuckNoticeMs ?? STUCK_NOTICE_MS));
     for (const watch of await store.listStuckNotices(olderThan)) {
       if (!(await store.reclaimNotice(watch.id, olderThan, now()))) continue;
-      // We cannot read the thread without history scopes; whether the post landed is unknown, and a
-      // duplicate in an incident channel is worse than a missing one, so settle it as posted.
-      await store.completeNotice(watch.id, '');
-      logger.warn({ watch: watch.id }, 'completion notice interrupted by a crash; not posting again');
+      const log = logger.child({ watch: watch.id });
+      const card = await store.findCardById(watch.cardId);
+      if (!card || card.lostAt || now().getTime() > watch.expiresAt.getTime()) {
+        await store.completeNotice(watch.id, '');
+        log.warn('completion notice given up: its card is gone or the watch time has passed');
+        continue;
+      }
+      try {
+        const found = await cards.findInThread(card, noticeTag(watch));
+        if (found !== undefined) {
+          await store.completeNotice(watch.id, found);
+          log.info({ noticeTs: found }, 'completion notice found in the thread; not posting again');
+          continue;
+        }
+        const job = await cards.readJob(card, { priority: 'background', signal: this.#abort.signal });
+        const reason = hasEnded(job) ? 'terminal' : 'expired';
+        const message = await buildNotice(this.#deps.failures, watch, job, reason, now());
+        const ts = await cards.postInThread(card, message, noticeTag(watch));
+        await store.completeNotice(watch.id, ts);
+        log.info({ noticeTs: ts }, 'completion notice posted after an interruption');
+      } catch (error) {
+        if (error instanceof SlackApiError && error.slackError === 'missing_scope') {
+          await store.completeNotice(watch.id, '');
+          log.warn(
+            'completion notice interrupted; without the channels:history and groups:history scopes bulkjob cannot tell whether it landed, so it is not posted again',
+          );
+          continue;
+        }
+        // Still failing (Slack down, Cloudflare unreadable): it stays `posting` and is tried again later.
+        log.warn({ err: error }, 'completion notice still not settled; trying again later');
+      }
     }
   }
 }
