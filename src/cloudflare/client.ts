@@ -28,6 +28,7 @@ import {
   type RequestContext,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { readUpTo } from '../read-capped.js';
 import { InProcessBudget, type Priority, type RequestBudget } from './budget.js';
 import {
   type ApiMessage,
@@ -509,17 +510,12 @@ async function readCapped(
   max: number,
   context: RequestContext,
 ): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > max) {
-      body.destroy();
-      throw new CloudflareSchemaError(context, [], `the answer is larger than ${Math.round(max / 1024 / 1024)} MB`);
-    }
-    chunks.push(chunk as Buffer);
+  const bytes = await readUpTo(body, max);
+  if (bytes === undefined) {
+    body.destroy();
+    throw new CloudflareSchemaError(context, [], `the answer is larger than ${Math.round(max / 1024 / 1024)} MB`);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return bytes.toString('utf8');
 }
 
 function pagingQuery(page: number, perPage: number, status: string | undefined): [string, string][] {

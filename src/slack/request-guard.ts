@@ -12,6 +12,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import type { Logger } from '../logger.js';
+import { readUpTo } from '../read-capped.js';
 
 export const EVENTS_PATH = '/slack/events';
 /** Slack's own rule: a request more than five minutes from now, either way, is refused. */
@@ -48,7 +49,7 @@ export function guardSlackRequests(inner: RequestListener, options: RequestGuard
   };
 
   const check = async (req: IncomingMessage): Promise<Verdict> => {
-    const rawBody = await readBody(req);
+    const rawBody = await readUpTo(req, MAX_BODY_BYTES);
     if (rawBody === undefined) return { status: 413, reason: 'request body too large', level: 'warn' };
     const text = rawBody.toString('utf8');
     const contentType = String(req.headers['content-type'] ?? '')
@@ -113,21 +114,6 @@ function refuse(res: ServerResponse, status: number): void {
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return typeof value === 'string' ? value : undefined;
-}
-
-/** The body, or undefined once it passes MAX_BODY_BYTES (the rest is not read). */
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) {
-      req.resume();
-      return undefined;
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 function signatureMatches(secret: string, timestamp: string, body: string, signature: string): boolean {
