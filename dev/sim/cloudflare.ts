@@ -67,6 +67,8 @@ export type SimFault = (
   | { kind: 'ignores-page' }
   /** A job read answers about another job (a proxy or cache mixing answers up). */
   | { kind: 'other-job' }
+  /** A job read with counts that cannot be right: a negative failed count. */
+  | { kind: 'negative-counts' }
   /** A 400 whose error message is `length` characters long and carries an e-mail address. */
   | { kind: 'long-error'; length: number }
   /** The answer arrives in `chunks` pieces, `chunkMs` apart: never idle long, but slow as a whole. */
@@ -293,7 +295,12 @@ export class CloudflareSim {
 
   clearRequests(): void {
     this.#log = [];
+    this.maxConcurrent = this.#inFlight;
   }
+
+  /** The most requests in flight at once since the start (or `clearRequests`): how wide the client's pool is. */
+  maxConcurrent = 0;
+  #inFlight = 0;
 
   // -------------------------------------------------------------------------------------------------------
 
@@ -303,6 +310,11 @@ export class CloudflareSim {
     const route = parseRoute(url.pathname);
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) if (!(k in query)) query[k] = v;
+    this.#inFlight += 1;
+    this.maxConcurrent = Math.max(this.maxConcurrent, this.#inFlight);
+    res.once('close', () => {
+      this.#inFlight -= 1;
+    });
     const entry: SimRequest = {
       method,
       path: url.pathname,
@@ -469,6 +481,7 @@ export class CloudflareSim {
     if (route.kind === 'job') {
       const detail = decorateJob(jobDetail(job, now), unknownEnums);
       if (fault?.kind === 'other-job') return ok({ ...detail, job_id: '00000000-0000-4000-8000-000000000000' });
+      if (fault?.kind === 'negative-counts') return ok({ ...detail, messages_failed: -5 });
       return ok(detail);
     }
     if (route.kind === 'cancel') {

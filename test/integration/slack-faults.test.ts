@@ -100,6 +100,19 @@ describe('posting a card', () => {
     expect(stack.slack.ephemeralFor(USER, CHANNEL).map(textOf).join('\n')).not.toMatch(/did not confirm|went wrong/);
   });
 
+  it('Watch with a lost answer: one card, found by its tag and watched', async () => {
+    const live = stack.cf.addJob({ total: 500, progress: { kind: 'live', discoverMs: 600_000, ratePerSecond: 1 } }).id;
+    stack.slack.outage('chat.postMessage', { kind: 'lost-reply' });
+    await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: `watch ${live}` });
+    await stack.slack.waitFor(() => cards().length === 1 && /Watching/.test(textOf(cards()[0])));
+    await stack.slack.waitFor((s) => s.callsTo('conversations.history').length === 1);
+    // Watching it again finds the watch already there: the bot knows the card it never heard back about.
+    const again = await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: `watch ${live}` });
+    await stack.slack.waitFor((s) => s.answered(again.responseUrl));
+    expect(textOf(stack.slack.ephemeralFor(USER, CHANNEL).at(-1))).toMatch(/already being watched/);
+    expect(cards()).toHaveLength(1);
+  });
+
   it('without the history scopes, a lost answer leaves one card and tells the user to look', async () => {
     stack.slack.scopes.delete('channels:history');
     try {

@@ -88,3 +88,29 @@ describe('what Cloudflare sends is checked before it is shown', () => {
     expect(stack.cf.countRequests()).toBe(0);
   });
 });
+
+describe('counts that cannot be right', () => {
+  it('a negative count is flagged, never shown as if fine', async () => {
+    const job = stack.cf.addJob({ total: 40, failureRate: 0.1, fault: { kind: 'negative-counts' } }).id;
+    const reply = await command(job);
+    const text = textOf(reply);
+    expect(text).toContain('? failed');
+    expect(text).toMatch(/Cloudflare sent a negative count; check the job in the dashboard/);
+    expect(text).not.toMatch(/-5 failed|−5/);
+  });
+});
+
+describe('a burst', () => {
+  it('150 reads at once go out at once, not in waves of 16', async () => {
+    const client = stack.bot.ctx.cloudflare;
+    stack.cf.setLatency(300);
+    try {
+      const jobs = Array.from({ length: 150 }, () => stack.cf.addJob({ total: 5 }).id);
+      stack.cf.clearRequests();
+      await Promise.all(jobs.map((job) => client.getJob(job, { priority: 'user', fresh: true })));
+      expect(stack.cf.maxConcurrent).toBe(150);
+    } finally {
+      stack.cf.setLatency(0);
+    }
+  });
+});
