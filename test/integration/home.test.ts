@@ -93,6 +93,23 @@ describe('the Home tab', () => {
     expect(homeText(stack)).toContain(job);
   });
 
+  it("a click's note is not wiped by a background refresh that was waiting", async () => {
+    const stack = await start(600);
+    const job = stack.cf.addJob({
+      total: 100,
+      createdAt: clock,
+      progress: { kind: 'live', startAfterMs: 0, discoverMs: 1_000, ratePerSecond: 1 },
+    }).id;
+    await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: `watch ${job}` });
+    await stack.slack.waitFor((s) => s.channelMessages(CHANNEL).length === 1);
+    // The watch start asked for a background refresh; the user opens Home and stops the watch before it runs.
+    await publishes(stack, () => stack.slack.openHome({ userId: USER }));
+    await stack.slack.clickHome({ userId: USER, actionId: `${homeStopButton.actionId}_0` });
+    await stack.slack.waitFor(() => homeText(stack).includes('Watch stopped'));
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    expect(homeText(stack)).toContain('Watch stopped');
+  });
+
   it('gathers a burst of watch changes into a few background publishes', async () => {
     // A delay far longer than the burst takes, so the count does not depend on the machine's speed.
     const stack = await start(1_000);

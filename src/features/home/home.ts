@@ -28,8 +28,17 @@ export class HomeService {
     this.#refreshDelayMs = deps.refreshDelayMs ?? HOME_REFRESH_DELAY_MS;
   }
 
-  /** One publish per user at a time, in the order asked: the latest request is what the user sees. */
+  /**
+   * One publish per user at a time, in the order asked: the latest request is what the user sees. It reads
+   * everything afresh, so a background refresh still waiting for this user is dropped: it would only
+   * replace what the user just asked for (a click's note, the job they picked) with less.
+   */
   publish(userId: string, options: { selectedJobId?: string; note?: string } = {}): Promise<void> {
+    const pending = this.#pending.get(userId);
+    if (pending) {
+      clearTimeout(pending);
+      this.#pending.delete(userId);
+    }
     return this.#lock.run(userId, () => this.#publish(userId, options, 'user'));
   }
 
