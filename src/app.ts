@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import { withDeadline } from './deadline.js';
 import { CardService } from './features/card/cards.js';
 import { FailureSummaries } from './features/card/failures.js';
+import { ExportService } from './features/export/export.js';
 import { HomeService } from './features/home/home.js';
 import { Watcher } from './features/watch/watcher.js';
 import { WatchService } from './features/watch/watches.js';
@@ -181,7 +182,24 @@ export function createApp(deps: AppDeps): BulkjobApp {
     now,
     onChanged: (userId) => home.refreshSoon(userId),
   });
-  const ctx: AppContext = { config, logger, cloudflare, cards, failures, watches, home, now, inFlight: new InFlight() };
+  const exports = new ExportService({
+    cloudflare,
+    client: app.client,
+    logger: logger.child({ module: 'export' }),
+    now,
+  });
+  const ctx: AppContext = {
+    config,
+    logger,
+    cloudflare,
+    cards,
+    failures,
+    watches,
+    home,
+    exports,
+    now,
+    inFlight: new InFlight(),
+  };
 
   registerListeners(app, ctx);
   // The backstop, never the plan: listeners route their own errors to the user.

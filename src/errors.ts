@@ -233,6 +233,17 @@ export function userMessageFor(error: unknown): string {
   if (error instanceof BudgetExhaustedError) {
     return `bulkjob is pacing its Cloudflare requests to protect your team's rate limit. Try again ${formatWait(error.retryAfterSeconds)}.`;
   }
+  if (error instanceof SlackApiError && error.failure !== 'unreachable' && isFileMethod(error.method)) {
+    if (error.slackError === 'missing_scope') {
+      return 'bulkjob cannot send you files yet: ask your bulkjob admin to add the *files:write* and *im:write* scopes (they are in manifest.yml) and reinstall the app.';
+    }
+    if (
+      ['not_allowed', 'restricted_action', 'not_allowed_token_type', 'file_uploads_disabled'].includes(error.slackError)
+    ) {
+      return `Slack does not let bulkjob send you the file (${escapeMrkdwn(error.slackError)}): your workspace may restrict file uploads or apps' direct messages. Ask your Slack admin.`;
+    }
+    return `Slack refused the file (${escapeMrkdwn(error.slackError)}). Try again; if it keeps happening, tell your bulkjob admin.`;
+  }
   if (error instanceof SlackApiError && error.failure !== 'unreachable') {
     if (error.slackError === 'not_in_channel' || error.slackError === 'channel_not_found') {
       return 'bulkjob cannot post in this channel. Invite it with `/invite @bulkjob` (private channels need an invite), or use a public channel.';
@@ -253,6 +264,11 @@ export function userMessageFor(error: unknown): string {
     return 'bulkjob could not save this in its database (busy or unavailable). Try again; if it keeps happening, tell the bot’s admin.';
   }
   return 'Something went wrong in bulkjob. Try again; if it keeps happening, tell the bot’s admin.';
+}
+
+/** The calls of the CSV export's delivery: the DM and Slack's upload flow. */
+function isFileMethod(method: string): boolean {
+  return method === 'conversations.open' || method.startsWith('files.') || method === 'file upload';
 }
 
 /** Cut upstream text to `max` characters for a one-line message. */

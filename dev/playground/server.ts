@@ -25,7 +25,8 @@ import type { ChangeEvent, SimHomeView, SimMessage, SlackSim } from '../sim/slac
 import { SimIdentity } from '../sim/slack.js';
 
 /** The `usage_hint` of manifest.yml, used when the manifest cannot be read (a built image ships no manifest). */
-export const FALLBACK_USAGE_HINT = '<job id> [failed|pending|…] · list [status] · watch <job id> · help';
+export const FALLBACK_USAGE_HINT =
+  '<job id> [failed|pending|…] · list [status] · watch <job id> · export <job id> [status] · help';
 
 /** A command line offered on the page (one click fills the composer). */
 export interface PlaygroundSuggestion {

@@ -103,7 +103,22 @@ export const MANIFEST_SCOPES: readonly string[] = [
   'chat:write.public',
   'channels:history',
   'groups:history',
+  'files:write',
+  'im:write',
 ];
+
+/** A file the bot uploaded (files.getUploadURLExternal → upload → files.completeUploadExternal). */
+export interface SimFile {
+  id: string;
+  filename: string;
+  title: string | undefined;
+  /** The bytes as uploaded. */
+  content: Buffer;
+  /** Where it was shared, once completed. */
+  channel: string | undefined;
+  /** The message that shares it. */
+  ts: string | undefined;
+}
 
 /** A handler for an extra route (`addRoute`). */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
@@ -187,7 +202,7 @@ const RESPONSE_URL_TTL_MS = 30 * 60 * 1000;
 const ACK_DEADLINE_MS = 3000;
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 /** Form fields the Web API clients send as JSON strings. */
-const JSON_FIELDS = ['blocks', 'attachments', 'metadata', 'view'];
+const JSON_FIELDS = ['blocks', 'attachments', 'metadata', 'view', 'files'];
 /** Channel faults that only bite when the bot posts; `channel_not_found` and `is_archived` bite on edits too. */
 const POSTING_METHODS = new Set(['chat.postMessage', 'chat.postEphemeral']);
 /** Methods that take the app-level token (`xapp-…`) and nothing else. */
@@ -276,12 +291,16 @@ export class SlackSim {
     'chat.getPermalink': (args) => this.#getPermalink(args),
     'conversations.info': (args) => this.#conversationsInfo(args),
     'conversations.history': (args) => this.#conversationsHistory(args),
+    'conversations.open': (args) => this.#conversationsOpen(args),
+    'files.getUploadURLExternal': (args) => this.#getUploadUrl(args),
+    'files.completeUploadExternal': (args) => this.#completeUpload(args),
     'conversations.replies': (args) => this.#conversationsReplies(args),
     'users.info': (args) => this.#usersInfo(args),
     'views.publish': (args) => this.#viewsPublish(args),
   };
   /** The Home tab each user sees: the last view the bot published for them. */
   readonly #homeViews = new Map<string, SimHomeView>();
+  readonly #files = new Map<string, SimFile & { expectedLength: number; uploaded: boolean }>();
 
   private constructor(server: Server, options: SlackSimOptions) {
     const address = server.address() as AddressInfo;
@@ -393,6 +412,7 @@ export class SlackSim {
     this.#rateLimits.clear();
     this.#methodFaults.clear();
     this.#outages.clear();
+    this.#files.clear();
     this.#calls = [];
     this.#violations = [];
     this.#callSeq = 0;
@@ -831,6 +851,7 @@ export class SlackSim {
     const method = req.method ?? 'GET';
     if (method === 'GET' && url.pathname === '/healthz') return sendText(res, 200, 'ok');
     if (url.pathname.startsWith('/api/')) return this.#handleApiWithOutage(req, res, url);
+    if (method === 'POST' && url.pathname.startsWith('/upload/')) return this.#handleUpload(req, res, url);
     if (method === 'POST' && url.pathname.startsWith('/response/')) {
       const outage = this.#outages.get('response_url');
       if (!outage || outage.remaining <= 0) return this.#handleResponseUrl(req, res, url);
@@ -1016,6 +1037,96 @@ export class SlackSim {
         : { ephemeralTo }),
       source: method,
     });
+  }
+
+  /** Every file the bot uploaded (completed or not), oldest first. */
+  files(): SimFile[] {
+    return [...this.#files.values()].map(({ expectedLength: _l, uploaded: _u, content, ...file }) => ({
+      ...structuredClone(file),
+      content: Buffer.from(content),
+    }));
+  }
+
+  #scopeError(scope: string): ApiReply | undefined {
+    if (this.scopes.has(scope)) return undefined;
+    return { body: { ok: false, error: 'missing_scope', needed: scope, provided: [...this.scopes].join(',') } };
+  }
+
+  /** https://docs.slack.dev/reference/methods/conversations.open: the bot's DM with one user. */
+  #conversationsOpen(args: Record<string, unknown>): ApiReply {
+    const scopeError = this.#scopeError('im:write');
+    if (scopeError) return scopeError;
+    const users = str(args.users)?.split(',') ?? [];
+    if (users.length !== 1 || !/^[UW][A-Z0-9]+$/.test(users[0]!)) return fail('user_not_found');
+    const id = `D${users[0]!.slice(1)}`;
+    this.state.setChannel({ id, name: `dm-${users[0]!.toLowerCase()}`, isPrivate: true, isArchived: false });
+    return { body: { ok: true, channel: { id, is_im: true, user: users[0] } } };
+  }
+
+  /** https://docs.slack.dev/reference/methods/files.getUploadURLExternal */
+  #getUploadUrl(args: Record<string, unknown>): ApiReply {
+    const scopeError = this.#scopeError('files:write');
+    if (scopeError) return scopeError;
+    const filename = str(args.filename);
+    const length = Number(args.length);
+    if (filename === undefined || !Number.isInteger(length) || length < 0) return fail('invalid_arguments');
+    const id = `F${this.#randomId().replace(/-/g, '').slice(0, 10).toUpperCase()}`;
+    this.#files.set(id, {
+      id,
+      filename,
+      title: undefined,
+      content: Buffer.alloc(0),
+      channel: undefined,
+      ts: undefined,
+      expectedLength: length,
+      uploaded: false,
+    });
+    return { body: { ok: true, upload_url: `${this.url}/upload/${id}`, file_id: id } };
+  }
+
+  /** The upload URL: Slack takes the file's bytes as the POST body (or a multipart form). */
+  async #handleUpload(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const file = this.#files.get(url.pathname.slice('/upload/'.length));
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    if (!file || file.uploaded) return sendText(res, 404, 'not found');
+    if (body.length !== file.expectedLength) return sendText(res, 400, 'length does not match');
+    file.content = body;
+    file.uploaded = true;
+    sendText(res, 200, `OK - ${body.length}`);
+  }
+
+  /** https://docs.slack.dev/reference/methods/files.completeUploadExternal: share uploaded files in a channel. */
+  #completeUpload(args: Record<string, unknown>): ApiReply {
+    const scopeError = this.#scopeError('files:write');
+    if (scopeError) return scopeError;
+    const list = Array.isArray(args.files) ? (args.files as { id?: unknown; title?: unknown }[]) : [];
+    if (list.length === 0) return fail('invalid_arguments');
+    const files = list.map((f) => this.#files.get(String(f.id)));
+    if (files.some((f) => !f?.uploaded)) return fail('file_not_found');
+    const channel = str(args.channel_id);
+    let ts: string | undefined;
+    if (channel !== undefined) {
+      const channelError = this.#channelError('files.completeUploadExternal', channel);
+      if (channelError) return fail(channelError);
+      const names = files.map((f) => f!.filename).join(', ');
+      const posted = this.state.add({
+        channel,
+        user: SimIdentity.botUserId,
+        botId: SimIdentity.botId,
+        text: str(args.initial_comment) ?? `📎 ${names}`,
+        blocks: [],
+        source: 'chat.postMessage',
+      });
+      ts = posted.ts;
+    }
+    for (const [i, f] of files.entries()) {
+      f!.title = str(list[i]!.title) ?? f!.filename;
+      f!.channel = channel;
+      f!.ts = ts;
+    }
+    return { body: { ok: true, files: files.map((f) => ({ id: f!.id, title: f!.title, name: f!.filename })) } };
   }
 
   /** The history scope a channel needs: `groups:history` for private ones, else `channels:history`. */

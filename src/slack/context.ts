@@ -6,6 +6,7 @@ import type { CloudflareClient } from '../cloudflare/client.js';
 import type { Config } from '../config.js';
 import type { CardService } from '../features/card/cards.js';
 import type { FailureSummaries } from '../features/card/failures.js';
+import type { ExportService } from '../features/export/export.js';
 import type { HomeService } from '../features/home/home.js';
 import type { WatchService } from '../features/watch/watches.js';
 import type { Logger } from '../logger.js';
@@ -24,25 +25,28 @@ export interface AppContext {
   watches: WatchService;
   /** The users' Home tabs. */
   home: HomeService;
+  /** CSV exports to the requester's DM. */
+  exports: ExportService;
   now: () => Date;
   /** Listener work still running after its ack; a graceful stop waits for it. */
   inFlight: InFlight;
 }
 
-/** A `/bulkjob` command, after its ack and the allow-list check. */
-export interface CommandRequest {
+/** What commands and clicks have in common: the services, the answer, the log line. */
+export interface RequestBase {
   ctx: AppContext;
-  userId: string;
-  channelId: string;
   respond: Respond;
   /** The request's log line; handlers add the job they work on. */
   fields: TrackFields;
 }
 
+/** A `/bulkjob` command, after its ack and the allow-list check. */
+export interface CommandRequest extends RequestBase {
+  userId: string;
+  channelId: string;
+}
+
 /** A button click, after its ack and the allow-list check. */
-export interface ClickRequest {
-  ctx: AppContext;
+export interface ClickRequest extends RequestBase {
   click: ClickInput;
-  respond: Respond;
-  fields: TrackFields;
 }

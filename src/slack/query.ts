@@ -27,11 +27,13 @@ export const JobQuerySchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({ kind: z.literal('list'), status: StatusFilterSchema.optional(), page: PageSchema }),
   z.strictObject({ kind: z.literal('watch'), jobId: IdSchema }),
+  z.strictObject({ kind: z.literal('export'), jobId: IdSchema, status: StatusFilterSchema.optional() }),
 ]);
 export type JobQuery = z.infer<typeof JobQuerySchema>;
 export type ViewQuery = Extract<JobQuery, { kind: 'view' }>;
 export type ListQuery = Extract<JobQuery, { kind: 'list' }>;
 export type WatchQuery = Extract<JobQuery, { kind: 'watch' }>;
+export type ExportQuery = Extract<JobQuery, { kind: 'export' }>;
 
 const UUID_PATTERN = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 /** How much of a user's bad input we echo back: enough to recognise it, never a wall of text. */
@@ -86,7 +88,8 @@ export function stripInvisible(text: string): string {
 
 /**
  * Parse the text after `/bulkjob`. Keywords are case-insensitive. Grammar (docs/design.md, "What users see"):
- * `` | `help` | `list [status]` | `watch <job>` | `<job> [status]`. Invisible characters count as spaces,
+ * `` | `help` | `list [status]` | `watch <job>` | `export <job> [status]` | `<job> [status]`. Invisible
+ * characters count as spaces,
  * and a word the grammar has no place for is an error, never ignored.
  */
 export function parseCommandText(raw: string): JobQuery {
@@ -115,8 +118,24 @@ export function parseCommandText(raw: string): JobQuery {
     }
     return { kind: 'watch', jobId: extractJobId(rest) };
   }
-  // `<job> [status]`: the job is whatever holds the id (a pasted URL or sentence may come before it); after
-  // the last word holding an id, at most one word, the status.
+  if (first === 'export') {
+    if (words.length < 2) {
+      throw new InputError(
+        `Usage: \`/bulkjob export &lt;job ID&gt; [status]\`, e.g. \`/bulkjob export ${EXAMPLE_JOB_ID} failed\`.`,
+      );
+    }
+    const { jobId, status } = parseJobAndStatus(text.slice(words[0]!.length).trim(), words.slice(1));
+    return status === undefined ? { kind: 'export', jobId } : { kind: 'export', jobId, status };
+  }
+  const { jobId, status } = parseJobAndStatus(text, words);
+  return status === undefined ? { kind: 'view', jobId, page: 1 } : { kind: 'view', jobId, status, page: 1 };
+}
+
+/**
+ * `<job> [status]`: the job is whatever holds the id (a pasted URL or sentence may come before it); after
+ * the last word holding an id, at most one word, the status.
+ */
+function parseJobAndStatus(text: string, words: string[]): { jobId: string; status: StatusFilter | undefined } {
   const after = wordsAfterJob(words);
   if (after.length > 1) {
     throw new InputError(
@@ -126,8 +145,7 @@ export function parseCommandText(raw: string): JobQuery {
   }
   const jobText = after.length === 1 ? text.slice(0, text.length - after[0]!.length).trim() : text;
   const jobId = extractJobId(jobText);
-  const status = after.length === 1 ? parseStatus(after[0]!) : undefined;
-  return status === undefined ? { kind: 'view', jobId, page: 1 } : { kind: 'view', jobId, status, page: 1 };
+  return { jobId, status: after.length === 1 ? parseStatus(after[0]!) : undefined };
 }
 
 /** The words after the last one that holds a job id; none when no word holds one (the id is then missing). */

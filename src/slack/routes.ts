@@ -4,6 +4,8 @@
  */
 import { cancelButton } from '../features/cancel/buttons.js';
 import { cardRefreshButton, shareButton } from '../features/card/buttons.js';
+import { exportButton } from '../features/export/buttons.js';
+import { exportFromCommand } from '../features/export/handler.js';
 import { showHelp } from '../features/help/handler.js';
 import { homeStopButton, homeViewButton } from '../features/home/buttons.js';
 import { filterButton, nextButton, prevButton, refreshButton } from '../features/job-view/buttons.js';
@@ -28,6 +30,8 @@ export const COMMAND_ROUTES: CommandRoutes = {
   list: showJobList,
   /** `/bulkjob watch <job>` */
   watch: watchFromCommand,
+  /** `/bulkjob export <job> [status]` */
+  export: exportFromCommand,
   /** `/bulkjob <job> [status]` */
   view: showJobView,
 };
@@ -40,6 +44,7 @@ export const BUTTONS: readonly Clickable[] = [
   filterButton,
   refreshButton,
   shareButton,
+  exportButton,
   // `/bulkjob list` (ephemeral)
   listPrevButton,
   listNextButton,

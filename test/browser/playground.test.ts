@@ -89,7 +89,7 @@ describe.skipIf(SKIP)('the playground in a browser', () => {
     await expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).toBe('live');
 
     // The composer shows the manifest's usage hint.
-    const hint = '<job id> [failed|pending|…] · list [status] · watch <job id> · help';
+    const hint = '<job id> [failed|pending|…] · list [status] · watch <job id> · export <job id> [status] · help';
     expect(await page.getByTestId('composer-input').getAttribute('placeholder')).toBe(`/bulkjob ${hint}`);
     expect(await page.getByTestId('composer-hint').textContent()).toContain(hint);
 

@@ -95,6 +95,6 @@ describe('routes', () => {
   });
 
   it('route every kind of command', () => {
-    expect(Object.keys(COMMAND_ROUTES).sort()).toEqual(['help', 'list', 'view', 'watch']);
+    expect(Object.keys(COMMAND_ROUTES).sort()).toEqual(['export', 'help', 'list', 'view', 'watch']);
   });
 });

@@ -16,6 +16,7 @@ export function renderHelp(): SlackMessage {
     `\`${COMMAND} <job> <status>\` — only the messages with that status, e.g. failed`,
     `\`${COMMAND} list [status]\` — recent jobs, newest first`,
     `\`${COMMAND} watch <job>\` — a live status card in this channel, updated until the job ends`,
+    `\`${COMMAND} export <job> [status]\` — every message as a CSV file, sent to your direct messages only`,
     `\`${COMMAND} help\` — this help`,
   ]
     .map(escapeMrkdwn)
@@ -25,11 +26,12 @@ export function renderHelp(): SlackMessage {
     `\`${COMMAND} ${EXAMPLE_JOB_ID} failed\``,
     `\`${COMMAND} list processing\``,
     `\`${COMMAND} watch ${EXAMPLE_JOB_ID}\``,
+    `\`${COMMAND} export ${EXAMPLE_JOB_ID} failed\``,
   ].join('\n');
   return {
     text: buildFallbackText(
       escapeMrkdwn(
-        `Usage: ${COMMAND} <job> [status] · ${COMMAND} list [status] · ${COMMAND} watch <job> · ${COMMAND} help`,
+        `Usage: ${COMMAND} <job> [status] · ${COMMAND} list [status] · ${COMMAND} watch <job> · ${COMMAND} export <job> [status] · ${COMMAND} help`,
       ),
     ),
     blocks: [
@@ -41,7 +43,7 @@ export function renderHelp(): SlackMessage {
           'paste a URL or a line from an alert and bulkjob finds the ID in it.',
       ),
       buildContext([
-        'In a job view, use the buttons to page, show failed messages only, refresh, share a status card to the channel, or watch the job.',
+        'In a job view, use the buttons to page, show failed messages only, refresh, share a status card to the channel, watch the job, or export it to CSV.',
       ]),
     ],
   };

@@ -29,6 +29,7 @@ import { BlockId } from '../../slack/ids.js';
 import type { ViewQuery } from '../../slack/query.js';
 import { cancelButton } from '../cancel/buttons.js';
 import { shareButton } from '../card/buttons.js';
+import { exportButton } from '../export/buttons.js';
 import { backToListButton } from '../list/buttons.js';
 import { watchButton } from '../watch/buttons.js';
 import { filterButton, nextButton, prevButton, refreshButton } from './buttons.js';
@@ -137,6 +138,7 @@ function buildViewButtons(input: JobViewInput): Record<string, unknown>[] {
   );
   buttons.push(refreshButton.render(here));
   buttons.push(shareButton.render(here));
+  buttons.push(exportButton.render(here));
   const offered = jobButtons(job, { mayCancel: input.mayCancel, watching: false });
   if (offered.watch) buttons.push(watchButton.render({ kind: 'watch', jobId: query.jobId }));
   if (offered.cancel) buttons.push(cancelButton.render(here));

@@ -246,6 +246,16 @@ describe('renderJobView', () => {
                 "value": "{"kind":"view","jobId":"182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e","page":2}",
               },
               {
+                "action_id": "bulkjob_export",
+                "text": {
+                  "emoji": true,
+                  "text": "Export CSV",
+                  "type": "plain_text",
+                },
+                "type": "button",
+                "value": "{"kind":"view","jobId":"182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e","page":2}",
+              },
+              {
                 "action_id": "bulkjob_watch",
                 "text": {
                   "emoji": true,

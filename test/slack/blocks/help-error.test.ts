@@ -27,6 +27,7 @@ describe('renderHelp', () => {
       \`/bulkjob &lt;job&gt; &lt;status&gt;\` — only the messages with that status, e.g. failed
       \`/bulkjob list [status]\` — recent jobs, newest first
       \`/bulkjob watch &lt;job&gt;\` — a live status card in this channel, updated until the job ends
+      \`/bulkjob export &lt;job&gt; [status]\` — every message as a CSV file, sent to your direct messages only
       \`/bulkjob help\` — this help",
               "type": "mrkdwn",
               "verbatim": true,
@@ -39,7 +40,8 @@ describe('renderHelp', () => {
       \`/bulkjob 182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e\`
       \`/bulkjob 182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e failed\`
       \`/bulkjob list processing\`
-      \`/bulkjob watch 182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e\`",
+      \`/bulkjob watch 182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e\`
+      \`/bulkjob export 182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e failed\`",
               "type": "mrkdwn",
               "verbatim": true,
             },
@@ -57,7 +59,7 @@ describe('renderHelp', () => {
           {
             "elements": [
               {
-                "text": "In a job view, use the buttons to page, show failed messages only, refresh, share a status card to the channel, or watch the job.",
+                "text": "In a job view, use the buttons to page, show failed messages only, refresh, share a status card to the channel, watch the job, or export it to CSV.",
                 "type": "mrkdwn",
                 "verbatim": true,
               },
@@ -65,7 +67,7 @@ describe('renderHelp', () => {
             "type": "context",
           },
         ],
-        "text": "Usage: /bulkjob &lt;job&gt; [status] · /bulkjob list [status] · /bulkjob watch &lt;job&gt; · /bulkjob help",
+        "text": "Usage: /bulkjob &lt;job&gt; [status] · /bulkjob list [status] · /bulkjob watch &lt;job&gt; · /bulkjob export &lt;job&gt; [status] · /bulkjob help",
       }
     `);
     expect(findLimitViolations(help)).toEqual([]);

@@ -1,0 +1,73 @@
+/**
+ * A job's messages as CSV rows: the columns analysts attach to a ticket or retry by hand. Quoting is
+ * csv-stringify's (RFC 4180); what is ours is the choice of columns, times in ISO 8601 UTC, and neutralising
+ * cells a spreadsheet would run as a formula: these texts come from email, and analysts open the file in
+ * Excel.
+ */
+import type { Message } from '../../cloudflare/schema.js';
+
+export const COLUMNS = [
+  'message_id',
+  'recipient',
+  'status',
+  'action',
+  'destination',
+  'processed_at',
+  'retry_count',
+  'retry_after',
+  'status_message',
+  'alert_id',
+  'email_message_id',
+  'postfix_id',
+  'created_at',
+] as const;
+
+/** A cell starting with one of these is a formula to Excel, LibreOffice and Sheets. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** A leading apostrophe makes a spreadsheet show the text as text; the text itself is kept whole. */
+export function neutralise(cell: string): string {
+  return FORMULA_START.test(cell) ? `'${cell}` : cell;
+}
+
+/** ISO 8601 UTC when the value is a time; else the value as it came (neutralised like any text). */
+function isoTime(value: string | null | undefined): string {
+  if (value === null || value === undefined || value === '') return '';
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? neutralise(value) : new Date(ms).toISOString();
+}
+
+function text(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return neutralise(String(value));
+}
+
+export function toRow(message: Message): string[] {
+  const params = message.action_params as { destination?: unknown; client_recipient?: unknown };
+  return [
+    text(message.message_id),
+    text(params.client_recipient),
+    text(message.status),
+    text(message.action_type),
+    text(params.destination),
+    isoTime(message.processed_at),
+    String(Number.isFinite(message.retry_count) ? message.retry_count : ''),
+    isoTime(message.retry_after),
+    text(message.status_message),
+    text(message.alert_id),
+    text(message.email_message_id),
+    text(message.postfix_id),
+    isoTime(message.created_at),
+  ];
+}
+
+/** The domain of a recipient address, lower-cased, for "top recipient domains among failures". */
+export function domainOf(recipient: unknown): string | undefined {
+  if (typeof recipient !== 'string') return undefined;
+  const at = recipient.lastIndexOf('@');
+  if (at < 0 || at === recipient.length - 1) return undefined;
+  return recipient
+    .slice(at + 1)
+    .trim()
+    .toLowerCase();
+}

@@ -1,0 +1,252 @@
+/**
+ * `/bulkjob export <job> [status]` and the job view's Export CSV: every message of the job (or of one
+ * status) as a CSV file, sent only to the requester's direct message with the bot (the file holds
+ * recipient addresses, personal data), with one message that sums it up.
+ *
+ * Pages of 1,000 are read four at a time at background priority (users' own reads come first) and
+ * written in order to a temporary file as they arrive, so memory holds at most a few pages whatever the
+ * job's size; Slack's upload flow needs the length first (files.getUploadURLExternal → upload →
+ * files.completeUploadExternal). When the job's counts give N messages, exactly ceil(N / 1000) pages are
+ * asked for; a full last page (the counts were low) reads on until a short one, and a page that repeats
+ * the one before stops the export. The temporary file is removed whatever happens.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { WebClient } from '@slack/web-api';
+import { stringify } from 'csv-stringify';
+import { type CloudflareClient, MAX_PER_PAGE } from '../../cloudflare/client.js';
+import type { Job, Message } from '../../cloudflare/schema.js';
+import { CloudflarePagingError, SlackApiError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { StatusFilter } from '../../slack/query.js';
+import { toSlackApiError } from '../../slack/slack-api.js';
+import { COLUMNS, domainOf, toRow } from './csv.js';
+import { renderExportSummary } from './summary.js';
+
+/** Pages in flight at once. */
+export const EXPORT_CONCURRENCY = 4;
+
+export interface ExportRequest {
+  userId: string;
+  jobId: string;
+  status?: StatusFilter | undefined;
+}
+
+export interface ExportTally {
+  rows: number;
+  byStatus: Map<string, number>;
+  failureReasons: Map<string, number>;
+  failedDomains: Map<string, number>;
+}
+
+export interface ExportResult {
+  rows: number;
+  /** Cloudflare list requests made. */
+  pages: number;
+  bytes: number;
+  filename: string;
+  fileId: string;
+  /** The requester's DM with the bot, where the file was shared. */
+  channel: string;
+}
+
+export interface ExportDeps {
+  cloudflare: CloudflareClient;
+  client: WebClient;
+  logger: Logger;
+  now: () => Date;
+  /** Messages a page (default 1,000, the API's maximum). */
+  perPage?: number;
+}
+
+/** How many messages the job's counts say the export will hold; undefined when they cannot say. */
+export function expectedRows(job: Job, status: StatusFilter | undefined): number | undefined {
+  const counts: Partial<Record<string, number>> = {
+    ALL: job.total_messages_discovered,
+    FAILED: job.messages_failed,
+    COMPLETED: job.messages_successful,
+    PENDING: job.messages_pending,
+  };
+  const n = counts[status ?? 'ALL'];
+  return n !== undefined && Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
+export class ExportService {
+  readonly #deps: ExportDeps;
+
+  constructor(deps: ExportDeps) {
+    this.#deps = deps;
+  }
+
+  async run(request: ExportRequest): Promise<ExportResult> {
+    const { cloudflare, now } = this.#deps;
+    const job = await cloudflare.getJob(request.jobId, { priority: 'user', fresh: true });
+    const dir = await mkdtemp(join(tmpdir(), 'bulkjob-export-'));
+    try {
+      const filename = `bulkjob-${job.job_id.slice(0, 8)}-${(request.status ?? 'all').toLowerCase()}-${now()
+        .toISOString()
+        .slice(0, 16)
+        .replace(/[-:]/g, '')}.csv`;
+      const path = join(dir, filename);
+      const { tally, pages } = await this.#write(job, request.status, path);
+      const { size } = await stat(path);
+      const channel = await this.#openDm(request.userId);
+      const fileId = await this.#upload(path, filename, size);
+      const summary = renderExportSummary({ job, status: request.status, tally, filename });
+      await this.#share(fileId, filename, channel, summary);
+      this.#deps.logger.info({ job: job.job_id, rows: tally.rows, pages, bytes: size }, 'export delivered');
+      return { rows: tally.rows, pages, bytes: size, filename, fileId, channel };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Reads the pages and writes the rows in order; returns what they held. */
+  async #write(
+    job: Job,
+    status: StatusFilter | undefined,
+    path: string,
+  ): Promise<{ tally: ExportTally; pages: number }> {
+    const perPage = this.#deps.perPage ?? MAX_PER_PAGE;
+    const out = createWriteStream(path);
+    // A byte-order mark: Excel then reads the file as UTF-8, accents and all.
+    out.write('\ufeff');
+    const csv = stringify({ header: true, columns: [...COLUMNS], eof: true });
+    csv.pipe(out);
+    const tally: ExportTally = { rows: 0, byStatus: new Map(), failureReasons: new Map(), failedDomains: new Map() };
+    const expected = expectedRows(job, status);
+    let requests = 0;
+    const read = (page: number) => {
+      requests += 1;
+      return this.#deps.cloudflare
+        .listMessages(job.job_id, { page, perPage, ...(status ? { status } : {}) }, { priority: 'background' })
+        .then((r) => r.messages);
+    };
+    let previousFirst: string | undefined;
+    let previousLength = 0;
+    /** Writes one page in order; false once it was the last (short) page. */
+    const take = async (page: number, messages: Message[]): Promise<boolean> => {
+      const first = messages[0]?.message_id;
+      if (first !== undefined && first === previousFirst && messages.length === previousLength) {
+        throw new CloudflarePagingError({ method: 'GET', path: `…/bulk/${job.job_id}/messages` }, page);
+      }
+      previousFirst = first;
+      previousLength = messages.length;
+      for (const message of messages) {
+        if (!csv.write(toRow(message))) await new Promise((resolve) => csv.once('drain', resolve));
+        count(tally, message);
+      }
+      return messages.length >= perPage;
+    };
+    try {
+      const planned = expected === undefined ? 1 : Math.ceil(expected / perPage);
+      let page = 1;
+      let more = planned > 0;
+      // The planned pages, a few at a time, written in order as each arrives.
+      const inFlight = new Map<number, Promise<Message[]>>();
+      let next = 1;
+      while (more && page <= planned) {
+        while (next <= planned && inFlight.size < EXPORT_CONCURRENCY) {
+          inFlight.set(next, read(next));
+          next += 1;
+        }
+        const messages = await inFlight.get(page)!;
+        inFlight.delete(page);
+        more = await take(page, messages);
+        page += 1;
+      }
+      for (const pending of inFlight.values()) pending.catch(() => {});
+      // A full last page with exactly the rows the counts gave is the end (no empty page to confirm it);
+      // more rows than that means the counts were low: read on, one page at a time, to a short one.
+      if (more && expected !== undefined && tally.rows <= expected) more = false;
+      while (more) {
+        more = await take(page, await read(page));
+        page += 1;
+      }
+    } finally {
+      csv.end();
+      await finished(out);
+    }
+    return { tally, pages: requests };
+  }
+
+  async #openDm(userId: string): Promise<string> {
+    try {
+      const result = await this.#deps.client.conversations.open({ users: userId });
+      const id = result.channel?.id;
+      if (!id) throw new SlackApiError('conversations.open', 'unreachable', 'no_channel');
+      return id;
+    } catch (error) {
+      throw toSlackApiError('conversations.open', error);
+    }
+  }
+
+  async #upload(path: string, filename: string, length: number): Promise<string> {
+    let uploadUrl: string;
+    let fileId: string;
+    try {
+      const result = await this.#deps.client.files.getUploadURLExternal({ filename, length });
+      if (!result.upload_url || !result.file_id)
+        throw new SlackApiError('files.getUploadURLExternal', 'unreachable', 'no_url');
+      uploadUrl = result.upload_url;
+      fileId = result.file_id;
+    } catch (error) {
+      throw toSlackApiError('files.getUploadURLExternal', error);
+    }
+    let response: Response;
+    try {
+      response = await fetch(uploadUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'text/csv; charset=utf-8', 'content-length': String(length) },
+        body: Readable.toWeb(createReadStream(path)) as ReadableStream,
+        duplex: 'half',
+        signal: AbortSignal.timeout(120_000),
+      } as RequestInit);
+      await response.text();
+    } catch (error) {
+      throw new SlackApiError('file upload', 'unreachable', 'request_failed', { cause: error });
+    }
+    if (!response.ok) {
+      throw new SlackApiError(
+        'file upload',
+        response.status >= 500 ? 'unreachable' : 'refused',
+        `http_${response.status}`,
+      );
+    }
+    return fileId;
+  }
+
+  async #share(fileId: string, title: string, channel: string, summary: string): Promise<void> {
+    try {
+      await this.#deps.client.files.completeUploadExternal({
+        files: [{ id: fileId, title }],
+        channel_id: channel,
+        initial_comment: summary,
+      });
+    } catch (error) {
+      throw toSlackApiError('files.completeUploadExternal', error);
+    }
+  }
+}
+
+/** Distinct reasons or domains tallied: the summary shows five; this only bounds memory. */
+const TALLY_KEYS = 10_000;
+
+function bump(map: Map<string, number>, key: string): void {
+  const seen = map.get(key);
+  if (seen === undefined && map.size >= TALLY_KEYS) return;
+  map.set(key, (seen ?? 0) + 1);
+}
+
+function count(tally: ExportTally, message: Message): void {
+  tally.rows += 1;
+  bump(tally.byStatus, message.status);
+  if (message.status !== 'FAILED') return;
+  bump(tally.failureReasons, (message.status_message?.trim() || '(no reason given)').slice(0, 200));
+  const domain = domainOf((message.action_params as { client_recipient?: unknown }).client_recipient);
+  if (domain) bump(tally.failedDomains, domain.slice(0, 100));
+}

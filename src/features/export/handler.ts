@@ -1,0 +1,37 @@
+/** `/bulkjob export <job> [status]` and the job view's Export CSV. */
+
+import { formatCount } from '../../slack/blocks/format.js';
+import type { ClickRequest, CommandRequest, RequestBase } from '../../slack/context.js';
+import type { ExportQuery, ViewQuery } from '../../slack/query.js';
+
+export function exportFromCommand(request: CommandRequest, query: ExportQuery): Promise<void> {
+  return runExport(request, request.userId, query.jobId, query.status);
+}
+
+/** Exports what the view is filtered to. */
+export function exportFromClick(request: ClickRequest, query: ViewQuery): Promise<void> {
+  return runExport(request, request.click.userId, query.jobId, query.status);
+}
+
+async function runExport(
+  request: RequestBase,
+  userId: string,
+  jobId: string,
+  status: ExportQuery['status'],
+): Promise<void> {
+  const { ctx, fields } = request;
+  fields.job = jobId;
+  const scope = status === undefined ? 'all its messages' : `its ${status.toLowerCase()} messages`;
+  // Said at once, in the channel and only to the requester: where the file will be, and why only there.
+  await request.respond({
+    response_type: 'ephemeral',
+    replace_original: false,
+    text: `Exporting ${scope} to CSV. The file will arrive in your direct messages with bulkjob — only there, since it lists recipient addresses.`,
+  });
+  const result = await ctx.exports.run({ userId, jobId, status });
+  await request.respond({
+    response_type: 'ephemeral',
+    replace_original: false,
+    text: `Export done: ${formatCount(result.rows)} ${result.rows === 1 ? 'row' : 'rows'} in \`${result.filename}\`, in your direct messages with bulkjob.`,
+  });
+}

@@ -1,0 +1,137 @@
+/**
+ * CSV export through the real app: `/bulkjob export`, the view's Export CSV, Slack's upload flow to the
+ * requester's DM (never a channel), exact page counts, the summary, and what happens when Slack refuses.
+ */
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { SimMessage } from '../../dev/sim/slack.js';
+import { exportButton } from '../../src/features/export/buttons.js';
+import { COLUMNS } from '../../src/features/export/csv.js';
+import { filterButton } from '../../src/features/job-view/buttons.js';
+import { textOf } from '../helpers/slack-text.js';
+import { CHANNEL, type Stack, startStack, USER } from '../helpers/stack.js';
+
+let stack: Stack;
+const DM = `D${USER.slice(1)}`;
+
+beforeAll(async () => {
+  stack = await startStack();
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+beforeEach(() => {
+  stack.slack.reset();
+  stack.cf.clearRequests();
+});
+
+const exportDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith('bulkjob-export-'));
+
+async function exportCommand(text: string): Promise<SimMessage[]> {
+  const result = await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: `export ${text}` });
+  expect(result.status).toBe(200);
+  await stack.slack.waitFor((s) => s.answered(result.responseUrl, 2), { timeoutMs: 15_000 });
+  return stack.slack.ephemeralFor(USER, CHANNEL);
+}
+
+/** The rows of a CSV the simulator received (no field in these jobs holds a comma, quote or newline). */
+function rowsOf(content: Buffer): string[][] {
+  const text = content.toString('utf8');
+  expect(JSON.stringify(text.slice(0, 20))).toBe(JSON.stringify(`\ufeff${COLUMNS.join(',').slice(0, 19)}`));
+  return text
+    .slice(1)
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => line.split(','));
+}
+
+const listRequests = (job: string) =>
+  stack.cf.requests.filter((r) => r.jobId === job && r.path.endsWith('/messages')).length;
+
+describe('/bulkjob export', () => {
+  it('sends every message as CSV to the requester’s DM only, in exactly ceil(N / 1000) pages', async () => {
+    const before = exportDirs();
+    const job = stack.cf.addJob({ total: 2_500, failureRate: 0.2 }).id;
+    const answers = await exportCommand(job);
+    expect(textOf(answers[0])).toMatch(/will arrive in your direct messages with bulkjob/);
+    expect(textOf(answers.at(-1))).toMatch(/Export done: 2,500 rows/);
+
+    const [file] = stack.slack.files();
+    expect(file).toMatchObject({ channel: DM });
+    expect(file!.filename).toMatch(new RegExp(`^bulkjob-${job.slice(0, 8)}-all-\\d{8}T\\d{4}\\.csv$`));
+    const rows = rowsOf(file!.content);
+    expect(rows[0]).toEqual([...COLUMNS]);
+    expect(rows).toHaveLength(2_501);
+    expect(new Set(rows.slice(1).map((r) => r[0])).size).toBe(2_500);
+    expect(listRequests(job)).toBe(3);
+
+    // Nothing in the channel but the requester's own ephemeral answers.
+    expect(stack.slack.channelMessages(CHANNEL)).toEqual([]);
+    const summary = stack.slack.channelMessages(DM).at(-1)!;
+    expect(summary.text).toMatch(/CSV export of job/);
+    expect(summary.text).toMatch(/2,500 rows/);
+    expect(summary.text).toMatch(/By status: [\d,]+ COMPLETED · [\d,]+ FAILED/);
+    expect(summary.text).toMatch(/Top failure reasons\*\n• [\d,]+ × /);
+    expect(summary.text).toMatch(/Top recipient domains among failures\*\n• [\d,]+ × example-/);
+    expect(exportDirs()).toEqual(before);
+  });
+
+  it('exports one status, and a job of exactly 1,000 failures takes one page, not two', async () => {
+    const job = stack.cf.addJob({ total: 1_000, failureRate: 1 }).id;
+    await exportCommand(`${job} failed`);
+    const rows = rowsOf(stack.slack.files()[0]!.content);
+    expect(rows).toHaveLength(1_001);
+    for (const row of rows.slice(1)) expect(row[2]).toBe('FAILED');
+    expect(listRequests(job)).toBe(1);
+    expect(stack.cf.requests.filter((r) => r.jobId === job && r.path.endsWith('/messages'))[0]!.query.status).toBe(
+      'FAILED',
+    );
+  });
+
+  it('Export CSV on a view exports what the view is filtered to', async () => {
+    const job = stack.cf.addJob({ total: 60, failureRate: 0.5 }).id;
+    const opened = await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: job });
+    await stack.slack.waitFor((s) => s.answered(opened.responseUrl));
+    const view = stack.slack.ephemeralFor(USER, CHANNEL).at(-1)!;
+    const filtered = await stack.slack.click({ userId: USER, message: view, actionId: filterButton.actionId });
+    await stack.slack.waitFor((s) => s.answered(filtered.responseUrl));
+    const failedView = stack.slack.ephemeralFor(USER, CHANNEL).at(-1)!;
+    const click = await stack.slack.click({ userId: USER, message: failedView, actionId: exportButton.actionId });
+    await stack.slack.waitFor((s) => s.answered(click.responseUrl, 2), { timeoutMs: 15_000 });
+    const rows = rowsOf(stack.slack.files()[0]!.content);
+    expect(rows.length).toBeGreaterThan(1);
+    for (const row of rows.slice(1)) expect(row[2]).toBe('FAILED');
+    // The view the button was on is still there: the export added answers, it replaced nothing.
+    expect(textOf(stack.slack.ephemeralFor(USER, CHANNEL).find((m) => m.ts === failedView.ts))).toContain(job);
+  });
+
+  it('without files:write, says what the admin must add, and leaves no temporary file', async () => {
+    const before = exportDirs();
+    stack.slack.scopes.delete('files:write');
+    try {
+      const job = stack.cf.addJob({ total: 30 }).id;
+      const answers = await exportCommand(job);
+      expect(textOf(answers.at(-1))).toMatch(/add the \*files:write\* and \*im:write\* scopes/);
+      expect(stack.slack.files()).toEqual([]);
+      expect(exportDirs()).toEqual(before);
+    } finally {
+      stack.slack.scopes.add('files:write');
+    }
+  });
+
+  it('when Slack does not allow the upload, says so and who can change it', async () => {
+    stack.slack.failNext('files.completeUploadExternal', 'not_allowed');
+    const job = stack.cf.addJob({ total: 30 }).id;
+    const answers = await exportCommand(job);
+    expect(textOf(answers.at(-1))).toMatch(/Slack does not let bulkjob send you the file \(not_allowed\).*Slack admin/);
+  });
+
+  it('a usage line for an export with no job', async () => {
+    const result = await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: 'export' });
+    await stack.slack.waitFor((s) => s.answered(result.responseUrl));
+    expect(textOf(stack.slack.ephemeralFor(USER, CHANNEL).at(-1))).toMatch(/Usage: `\/bulkjob export/);
+  });
+});
