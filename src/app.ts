@@ -50,6 +50,8 @@ export interface AppDeps {
   socketMode?: Pick<SocketModeReceiverOptions, 'clientPingTimeout'>;
   /** Each Slack Web API attempt's time limit (default 4 s; tests of a hung Slack shorten it). */
   slackTimeoutMs?: number;
+  /** When an export's progress message first shows and how often it is edited (default 2 s and 2 s). */
+  exportProgressTiming?: { afterMs: number; everyMs: number };
   /** How long a background Home refresh gathers changes (default 2 s; tests shorten it). */
   homeRefreshDelayMs?: number;
   /** Graceful stop timing overrides (tests), in milliseconds. */
@@ -187,6 +189,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
     client: app.client,
     logger: logger.child({ module: 'export' }),
     now,
+    ...(deps.exportProgressTiming ? { progressTiming: deps.exportProgressTiming } : {}),
   });
   const ctx: AppContext = {
     config,

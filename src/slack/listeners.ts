@@ -73,8 +73,9 @@ export function registerListeners(app: App, ctx: AppContext): void {
         { kind: 'action', user: click.userId, channel: click.channelId, action: click.actionId },
         respond,
         async (fields) => {
-          // The Home tab belongs to no channel: there only the user list applies.
-          if (click.fromHome) assertUserAllowed(ctx.config.access, click.userId);
+          // The Home tab and the bot's DM (an export's progress) belong to no team channel: there only the
+          // user list applies.
+          if (click.fromHome || click.channelId?.startsWith('D')) assertUserAllowed(ctx.config.access, click.userId);
           else assertAllowed(ctx.config.access, { userId: click.userId, channelId: click.channelId });
           const button = findButton(click.actionId);
           if (!button) {

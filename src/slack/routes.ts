@@ -4,7 +4,7 @@
  */
 import { cancelButton } from '../features/cancel/buttons.js';
 import { cardRefreshButton, shareButton } from '../features/card/buttons.js';
-import { exportButton } from '../features/export/buttons.js';
+import { exportButton, exportStopButton } from '../features/export/buttons.js';
 import { exportFromCommand } from '../features/export/handler.js';
 import { showHelp } from '../features/help/handler.js';
 import { homeStopButton, homeViewButton } from '../features/home/buttons.js';
@@ -55,6 +55,8 @@ export const BUTTONS: readonly Clickable[] = [
   watchButton,
   stopWatchButton,
   cancelButton,
+  // The export's progress message (in the requester's DM)
+  exportStopButton,
   // The Home tab
   homeStopButton,
   homeViewButton,

@@ -16,7 +16,7 @@ let stack: Stack;
 const DM = `D${USER.slice(1)}`;
 
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({ app: { exportProgressTiming: { afterMs: 100, everyMs: 100 } } });
 });
 
 afterAll(async () => {
@@ -127,6 +127,61 @@ describe('/bulkjob export', () => {
     const job = stack.cf.addJob({ total: 30 }).id;
     const answers = await exportCommand(job);
     expect(textOf(answers.at(-1))).toMatch(/Slack does not let bulkjob send you the file \(not_allowed\).*Slack admin/);
+  });
+
+  it('a long export shows its progress in the DM, edited as rows arrive, and Stop export stops it', async () => {
+    const before = exportDirs();
+    const job = stack.cf.addJob({ total: 9_000, failureRate: 0.1 }).id;
+    stack.cf.setLatency(250);
+    try {
+      const sent = await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: `export ${job}` });
+      const progress = await stack.slack.waitFor(
+        (s) => s.channelMessages(DM).find((m) => /Exporting job/.test(textOf(m)) && /of 9,000 rows/.test(textOf(m))),
+        { timeoutMs: 8_000 },
+      );
+      expect(textOf(progress)).toMatch(/[▓░]+ \d+%/);
+      // Edited in place as pages arrive, at a bounded rate.
+      await stack.slack.waitFor((s) => (s.message(DM, progress.ts)?.edits ?? 0) > 0, { timeoutMs: 8_000 });
+      await stack.slack.click({
+        userId: USER,
+        message: stack.slack.message(DM, progress.ts)!,
+        actionId: 'bulkjob_export_stop',
+      });
+      await stack.slack.waitFor(
+        (s) => /stopped after [\d,]+ rows\. No file was sent/.test(textOf(s.message(DM, progress.ts))),
+        {
+          timeoutMs: 8_000,
+        },
+      );
+      await stack.slack.waitFor((s) => s.answered(sent.responseUrl, 2), { timeoutMs: 8_000 });
+      expect(textOf(stack.slack.ephemeralFor(USER, CHANNEL).at(-1))).toMatch(
+        /The export was stopped; no file was sent/,
+      );
+      expect(stack.slack.files()).toEqual([]);
+      expect(exportDirs()).toEqual(before);
+      // Fewer than the 9 pages were read: the stop cut it short.
+      expect(listRequests(job)).toBeLessThan(9);
+    } finally {
+      stack.cf.setLatency(0);
+    }
+  });
+
+  it('a second export of the same job and filter joins the first: one file', async () => {
+    const job = stack.cf.addJob({ total: 3_000 }).id;
+    stack.cf.setLatency(200);
+    try {
+      const first = stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: `export ${job}` });
+      const firstAck = await first;
+      await stack.slack.waitFor((s) => s.answered(firstAck.responseUrl));
+      const second = await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: `export ${job}` });
+      await stack.slack.waitFor((s) => s.answered(second.responseUrl));
+      expect(textOf(stack.slack.ephemeralFor(USER, CHANNEL).at(-1))).toMatch(/already exporting this/);
+      await stack.slack.waitFor((s) => s.answered(firstAck.responseUrl, 2), { timeoutMs: 10_000 });
+      expect(stack.slack.files()).toHaveLength(1);
+      expect(listRequests(job)).toBe(3);
+    } finally {
+      stack.cf.setLatency(0);
+    }
   });
 
   it('a usage line for an export with no job', async () => {

@@ -1,6 +1,7 @@
 /** The routes: every button any view renders is routed back to the button that rendered it. */
 import { describe, expect, it } from 'vitest';
 import { renderStatusCard } from '../../src/features/card/blocks.js';
+import { renderExportProgress } from '../../src/features/export/progress.js';
 import { renderHome } from '../../src/features/home/blocks.js';
 import { renderJobView } from '../../src/features/job-view/blocks.js';
 import { renderJobList } from '../../src/features/list/blocks.js';
@@ -9,6 +10,14 @@ import { BUTTONS, COMMAND_ROUTES, findButton } from '../../src/slack/routes.js';
 import { collectButtons, JOB_ID, makeFailures, makeJob, makeMessage, NOW, USER } from '../helpers/block-factory.js';
 
 const rendered = [
+  renderExportProgress({
+    job: makeJob(),
+    status: 'FAILED',
+    exportId: '6f1c2a4e-8b7d-4e2f-9a3b-1c2d3e4f5a6b',
+    rows: 2_000,
+    expected: 9_000,
+    elapsedMs: 3_000,
+  }),
   renderJobView({
     job: makeJob(),
     failures: makeFailures(),

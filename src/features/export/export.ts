@@ -10,6 +10,8 @@
  * asked for; a full last page (the counts were low) reads on until a short one, and a page that repeats
  * the one before stops the export. The temporary file is removed whatever happens.
  */
+
+import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,11 +22,12 @@ import type { WebClient } from '@slack/web-api';
 import { stringify } from 'csv-stringify';
 import { type CloudflareClient, MAX_PER_PAGE } from '../../cloudflare/client.js';
 import type { Job, Message } from '../../cloudflare/schema.js';
-import { CloudflarePagingError, SlackApiError } from '../../errors.js';
+import { CloudflarePagingError, InputError, SlackApiError, userMessageFor } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { StatusFilter } from '../../slack/query.js';
 import { toSlackApiError } from '../../slack/slack-api.js';
 import { COLUMNS, domainOf, toRow } from './csv.js';
+import { ExportProgress } from './progress.js';
 import { renderExportSummary } from './summary.js';
 
 /** Pages in flight at once. */
@@ -41,6 +44,13 @@ export interface ExportTally {
   byStatus: Map<string, number>;
   failureReasons: Map<string, number>;
   failedDomains: Map<string, number>;
+}
+
+/** The requester pressed Stop export: expected, and said to them as it is. */
+export class ExportStoppedError extends InputError {
+  constructor() {
+    super('The export was stopped; no file was sent.', 'export_stopped');
+  }
 }
 
 export interface ExportResult {
@@ -61,6 +71,15 @@ export interface ExportDeps {
   now: () => Date;
   /** Messages a page (default 1,000, the API's maximum). */
   perPage?: number;
+  /** When the progress message first shows (default 2 s: a quick export shows none), and how often it is edited. */
+  progressTiming?: { afterMs: number; everyMs: number };
+}
+
+interface Running {
+  id: string;
+  userId: string;
+  controller: AbortController;
+  promise: Promise<ExportResult>;
 }
 
 /** How many messages the job's counts say the export will hold; undefined when they cannot say. */
@@ -77,14 +96,62 @@ export function expectedRows(job: Job, status: StatusFilter | undefined): number
 
 export class ExportService {
   readonly #deps: ExportDeps;
+  /** Exports in flight, by requester, job and filter: a second ask joins the first. */
+  readonly #running = new Map<string, Running>();
 
   constructor(deps: ExportDeps) {
     this.#deps = deps;
   }
 
-  async run(request: ExportRequest): Promise<ExportResult> {
+  /**
+   * Runs an export, or joins the same user's export of the same job and filter already running (`joined`).
+   * Resolves when the file is in the DM; rejects with why not (ExportStoppedError after Stop export).
+   */
+  start(request: ExportRequest): { promise: Promise<ExportResult>; joined: boolean } {
+    const key = keyOf(request);
+    const running = this.#running.get(key);
+    if (running) return { promise: running.promise, joined: true };
+    const controller = new AbortController();
+    const id = randomUUID();
+    const promise = this.#run(request, id, controller.signal).finally(() => this.#running.delete(key));
+    this.#running.set(key, { id, userId: request.userId, controller, promise });
+    return { promise, joined: false };
+  }
+
+  /** Whether this user is already exporting this job with this filter. */
+  isRunning(request: ExportRequest): boolean {
+    return this.#running.has(keyOf(request));
+  }
+
+  run(request: ExportRequest): Promise<ExportResult> {
+    return this.start(request).promise;
+  }
+
+  /** Stop export: only the requester's own export stops; false when there is none (it finished, or is not theirs). */
+  stop(exportId: string, userId: string): boolean {
+    for (const running of this.#running.values()) {
+      if (running.id !== exportId || running.userId !== userId) continue;
+      running.controller.abort(new ExportStoppedError());
+      return true;
+    }
+    return false;
+  }
+
+  async #run(request: ExportRequest, id: string, signal: AbortSignal): Promise<ExportResult> {
     const { cloudflare, now } = this.#deps;
     const job = await cloudflare.getJob(request.jobId, { priority: 'user', fresh: true });
+    const channel = await this.#openDm(request.userId);
+    const progress = new ExportProgress({
+      client: this.#deps.client,
+      channel,
+      exportId: id,
+      job,
+      status: request.status,
+      expected: expectedRows(job, request.status),
+      now: () => now().getTime(),
+      logger: this.#deps.logger,
+      ...(this.#deps.progressTiming ? { timing: this.#deps.progressTiming } : {}),
+    });
     const dir = await mkdtemp(join(tmpdir(), 'bulkjob-export-'));
     try {
       const filename = `bulkjob-${job.job_id.slice(0, 8)}-${(request.status ?? 'all').toLowerCase()}-${now()
@@ -92,15 +159,22 @@ export class ExportService {
         .slice(0, 16)
         .replace(/[-:]/g, '')}.csv`;
       const path = join(dir, filename);
-      const { tally, pages } = await this.#write(job, request.status, path);
+      const { tally, pages } = await this.#write(job, request.status, path, signal, (rows) => progress.update(rows));
       const { size } = await stat(path);
-      const channel = await this.#openDm(request.userId);
+      if (signal.aborted) throw signal.reason;
       const fileId = await this.#upload(path, filename, size);
       const summary = renderExportSummary({ job, status: request.status, tally, filename });
       await this.#share(fileId, filename, channel, summary);
+      await progress.finish('done', tally.rows);
       this.#deps.logger.info({ job: job.job_id, rows: tally.rows, pages, bytes: size }, 'export delivered');
       return { rows: tally.rows, pages, bytes: size, filename, fileId, channel };
+    } catch (error) {
+      const stopped = error instanceof ExportStoppedError;
+      // The DM says why there is no file: stopped, or what went wrong.
+      await progress.finish(stopped ? 'stopped' : 'failed', progress.rows, stopped ? undefined : userMessageFor(error));
+      throw error;
     } finally {
+      progress.close();
       await rm(dir, { recursive: true, force: true });
     }
   }
@@ -110,6 +184,8 @@ export class ExportService {
     job: Job,
     status: StatusFilter | undefined,
     path: string,
+    signal: AbortSignal,
+    onRows: (rows: number) => void,
   ): Promise<{ tally: ExportTally; pages: number }> {
     const perPage = this.#deps.perPage ?? MAX_PER_PAGE;
     const out = createWriteStream(path);
@@ -123,13 +199,14 @@ export class ExportService {
     const read = (page: number) => {
       requests += 1;
       return this.#deps.cloudflare
-        .listMessages(job.job_id, { page, perPage, ...(status ? { status } : {}) }, { priority: 'background' })
+        .listMessages(job.job_id, { page, perPage, ...(status ? { status } : {}) }, { priority: 'background', signal })
         .then((r) => r.messages);
     };
     let previousFirst: string | undefined;
     let previousLength = 0;
     /** Writes one page in order; false once it was the last (short) page. */
     const take = async (page: number, messages: Message[]): Promise<boolean> => {
+      if (signal.aborted) throw signal.reason;
       const first = messages[0]?.message_id;
       if (first !== undefined && first === previousFirst && messages.length === previousLength) {
         throw new CloudflarePagingError({ method: 'GET', path: `…/bulk/${job.job_id}/messages` }, page);
@@ -140,6 +217,7 @@ export class ExportService {
         if (!csv.write(toRow(message))) await new Promise((resolve) => csv.once('drain', resolve));
         count(tally, message);
       }
+      onRows(tally.rows);
       return messages.length >= perPage;
     };
     try {
@@ -151,7 +229,10 @@ export class ExportService {
       let next = 1;
       while (more && page <= planned) {
         while (next <= planned && inFlight.size < EXPORT_CONCURRENCY) {
-          inFlight.set(next, read(next));
+          const pending = read(next);
+          // Awaited in page order below; one left behind by a stop or an error must not go unhandled.
+          pending.catch(() => {});
+          inFlight.set(next, pending);
           next += 1;
         }
         const messages = await inFlight.get(page)!;
@@ -159,7 +240,6 @@ export class ExportService {
         more = await take(page, messages);
         page += 1;
       }
-      for (const pending of inFlight.values()) pending.catch(() => {});
       // A full last page with exactly the rows the counts gave is the end (no empty page to confirm it);
       // more rows than that means the counts were low: read on, one page at a time, to a short one.
       if (more && expected !== undefined && tally.rows <= expected) more = false;
@@ -231,6 +311,10 @@ export class ExportService {
       throw toSlackApiError('files.completeUploadExternal', error);
     }
   }
+}
+
+function keyOf(request: ExportRequest): string {
+  return `${request.userId} ${request.jobId} ${request.status ?? 'ALL'}`;
 }
 
 /** Distinct reasons or domains tallied: the summary shows five; this only bounds memory. */

@@ -4,6 +4,8 @@ import { formatCount } from '../../slack/blocks/format.js';
 import type { ClickRequest, CommandRequest, RequestBase } from '../../slack/context.js';
 import type { ExportQuery, ViewQuery } from '../../slack/query.js';
 
+const ALREADY_EXPORTING = 'You are already exporting this; the file will arrive in your direct messages with bulkjob.';
+
 export function exportFromCommand(request: CommandRequest, query: ExportQuery): Promise<void> {
   return runExport(request, request.userId, query.jobId, query.status);
 }
@@ -23,15 +25,42 @@ async function runExport(
   fields.job = jobId;
   const scope = status === undefined ? 'all its messages' : `its ${status.toLowerCase()} messages`;
   // Said at once, in the channel and only to the requester: where the file will be, and why only there.
+  if (ctx.exports.isRunning({ userId, jobId, status })) {
+    await request.respond({
+      response_type: 'ephemeral',
+      replace_original: false,
+      text: ALREADY_EXPORTING,
+    });
+    return;
+  }
   await request.respond({
     response_type: 'ephemeral',
     replace_original: false,
     text: `Exporting ${scope} to CSV. The file will arrive in your direct messages with bulkjob — only there, since it lists recipient addresses.`,
   });
-  const result = await ctx.exports.run({ userId, jobId, status });
+  const { promise, joined } = ctx.exports.start({ userId, jobId, status });
+  if (joined) {
+    await request.respond({
+      response_type: 'ephemeral',
+      replace_original: false,
+      text: ALREADY_EXPORTING,
+    });
+    return;
+  }
+  const result = await promise;
   await request.respond({
     response_type: 'ephemeral',
     replace_original: false,
     text: `Export done: ${formatCount(result.rows)} ${result.rows === 1 ? 'row' : 'rows'} in \`${result.filename}\`, in your direct messages with bulkjob.`,
+  });
+}
+
+/** Stop export, on the progress message: only the one who asked may stop it. */
+export async function stopExport(request: ClickRequest, value: { exportId: string }): Promise<void> {
+  if (request.ctx.exports.stop(value.exportId, request.click.userId)) return;
+  await request.respond({
+    response_type: 'ephemeral',
+    replace_original: false,
+    text: 'That export is no longer running (it finished, or it is not yours to stop).',
   });
 }
