@@ -52,6 +52,8 @@ export interface AppDeps {
   slackTimeoutMs?: number;
   /** When an export's progress message first shows and how often it is edited (default 2 s and 2 s). */
   exportProgressTiming?: { afterMs: number; everyMs: number };
+  /** Where exports write their temporary files (default the system's temporary directory; tests use their own). */
+  exportTempRoot?: string;
   /** How long a background Home refresh gathers changes (default 2 s; tests shorten it). */
   homeRefreshDelayMs?: number;
   /** Graceful stop timing overrides (tests), in milliseconds. */
@@ -190,6 +192,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
     logger: logger.child({ module: 'export' }),
     now,
     ...(deps.exportProgressTiming ? { progressTiming: deps.exportProgressTiming } : {}),
+    ...(deps.exportTempRoot ? { tempRoot: deps.exportTempRoot } : {}),
   });
   const ctx: AppContext = {
     config,

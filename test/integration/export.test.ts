@@ -2,8 +2,9 @@
  * CSV export through the real app: `/bulkjob export`, the view's Export CSV, Slack's upload flow to the
  * requester's DM (never a channel), exact page counts, the summary, and what happens when Slack refuses.
  */
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SimMessage } from '../../dev/sim/slack.js';
 import { exportButton } from '../../src/features/export/buttons.js';
@@ -14,13 +15,18 @@ import { CHANNEL, type Stack, startStack, USER } from '../helpers/stack.js';
 
 let stack: Stack;
 const DM = `D${USER.slice(1)}`;
+/** This file's own temporary root: other files' exports (in other workers) never show in it. */
+const TEMP_ROOT = mkdtempSync(join(tmpdir(), 'bulkjob-export-test-'));
 
 beforeAll(async () => {
-  stack = await startStack({ app: { exportProgressTiming: { afterMs: 100, everyMs: 100 } } });
+  stack = await startStack({
+    app: { exportProgressTiming: { afterMs: 100, everyMs: 100 }, exportTempRoot: TEMP_ROOT },
+  });
 });
 
 afterAll(async () => {
   await stack?.stop();
+  rmSync(TEMP_ROOT, { recursive: true, force: true });
 });
 
 beforeEach(() => {
@@ -28,7 +34,7 @@ beforeEach(() => {
   stack.cf.clearRequests();
 });
 
-const exportDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith('bulkjob-export-'));
+const exportDirs = () => readdirSync(TEMP_ROOT);
 
 async function exportCommand(text: string): Promise<SimMessage[]> {
   const result = await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: `export ${text}` });

@@ -71,6 +71,8 @@ export interface ExportDeps {
   now: () => Date;
   /** Messages a page (default 1,000, the API's maximum). */
   perPage?: number;
+  /** Where temporary files go (default the system's temporary directory). */
+  tempRoot?: string;
   /** When the progress message first shows (default 2 s: a quick export shows none), and how often it is edited. */
   progressTiming?: { afterMs: number; everyMs: number };
 }
@@ -152,7 +154,7 @@ export class ExportService {
       logger: this.#deps.logger,
       ...(this.#deps.progressTiming ? { timing: this.#deps.progressTiming } : {}),
     });
-    const dir = await mkdtemp(join(tmpdir(), 'bulkjob-export-'));
+    const dir = await mkdtemp(join(this.#deps.tempRoot ?? tmpdir(), 'bulkjob-export-'));
     try {
       const filename = `bulkjob-${job.job_id.slice(0, 8)}-${(request.status ?? 'all').toLowerCase()}-${now()
         .toISOString()
