@@ -7,6 +7,7 @@ import { DEFAULT_CONNECTIONS } from '../../src/cloudflare/client.js';
 import { type AckConfig, type AckResult, measureAck } from './ack.js';
 import { type BurstConfig, type BurstResult, measureBurst } from './burst.js';
 import { type CoalescingConfig, type CoalescingResult, measureCoalescing } from './coalescing.js';
+import { type ExportBenchConfig, type ExportBenchResult, measureExport } from './export.js';
 import { measureTimeToView, type TimeToViewConfig, type TimeToViewResult } from './time-to-view.js';
 import { measureWatchLoad, type WatchJobs, type WatchLoadConfig, type WatchLoadResult } from './watches.js';
 
@@ -18,6 +19,7 @@ export interface BenchConfig {
   /** One run per kind of job; the rest of the configuration is shared. */
   watches: Omit<WatchLoadConfig, 'jobs'> & { jobs: WatchJobs[] };
   burst: BurstConfig;
+  export: ExportBenchConfig;
 }
 
 /** What the README's figures come from: about a minute of wall time. */
@@ -27,6 +29,7 @@ export const FULL: BenchConfig = {
   timeToView: { samples: 9, upstreamMs: 500 },
   coalescing: { clicks: 20, upstreamMs: 300 },
   burst: { views: 50, upstreamMs: 1_000 },
+  export: { messages: 100_000, smallMessages: 10_000, upstreamMs: 100 },
   watches: {
     watches: 100,
     jobs: ['steady', 'growing'],
@@ -45,6 +48,7 @@ export const SMOKE: BenchConfig = {
   timeToView: { samples: 2, upstreamMs: 50 },
   coalescing: { clicks: 4, upstreamMs: 300 },
   burst: { views: 8, upstreamMs: 50 },
+  export: { messages: 3_000, smallMessages: 1_500, upstreamMs: 5 },
   watches: {
     watches: 6,
     jobs: ['steady', 'growing'],
@@ -73,6 +77,7 @@ export interface BenchResult {
   coalescing: CoalescingResult;
   watches: WatchLoadResult[];
   burst: BurstResult;
+  export: ExportBenchResult;
   /** Real seconds for the whole run. */
   wallSeconds: number;
 }
@@ -95,19 +100,21 @@ export async function runBench(
 ): Promise<BenchResult> {
   const started = performance.now();
   const environment = describeEnvironment();
-  onProgress('1/5 ack latency');
+  onProgress('1/6 ack latency');
   const ack = await measureAck(config.ack);
-  onProgress('2/5 time to view');
+  onProgress('2/6 time to view');
   const timeToView = await measureTimeToView(config.timeToView);
-  onProgress('3/5 coalesced refreshes');
+  onProgress('3/6 coalesced refreshes');
   const coalescing = await measureCoalescing(config.coalescing);
   const watches: WatchLoadResult[] = [];
   for (const jobs of config.watches.jobs) {
-    onProgress(`4/5 watch load (${jobs} jobs)`);
+    onProgress(`4/6 watch load (${jobs} jobs)`);
     watches.push(await measureWatchLoad({ ...config.watches, jobs }));
   }
-  onProgress(`5/5 a burst of ${config.burst.views} views`);
+  onProgress(`5/6 a burst of ${config.burst.views} views`);
   const burst = await measureBurst(config.burst, DEFAULT_CONNECTIONS);
+  onProgress(`6/6 a CSV export of ${config.export.messages} messages, beside the official SDK`);
+  const exported = await measureExport(config.export);
   return {
     config,
     environment,
@@ -116,6 +123,7 @@ export async function runBench(
     coalescing,
     watches,
     burst,
+    export: exported,
     wallSeconds: (performance.now() - started) / 1000,
   };
 }

@@ -17,6 +17,10 @@ export interface Check {
 /** Timing targets (soft). */
 const ACK_P50_TARGET_MS = 10;
 const VIEW_RATIO_TARGET = 1.25;
+/** A large export: at least this many times faster than the official SDK's sequential listing. */
+const EXPORT_SPEEDUP_TARGET = 4;
+/** Peak RSS growth from the small export to the large one. */
+const EXPORT_RSS_GROWTH_MB = 30;
 /** A burst of views: each within about one upstream round trip. */
 const BURST_P99_TARGET = 1.5;
 /** Slack's deadline (hard): an ack later than this is an error the user sees. */
@@ -85,6 +89,29 @@ export function evaluate(result: BenchResult): Check[] {
       detail: `${(burst.pooled.fromAckP99Ms / burst.upstreamMs).toFixed(2)}× (from sending: ${(burst.pooled.p99Ms / burst.upstreamMs).toFixed(2)}×)`,
     },
   );
+  const ex = result.export;
+  checks.push(
+    {
+      name: `a ${fmtCount(ex.large.messages)}-message export: every row, exactly ceil(N / 1000) requests`,
+      hard: true,
+      ok:
+        [ex.small, ex.large].every((r) => r.rows === r.messages && r.requests === Math.ceil(r.messages / 1000)) &&
+        ex.sdk.rows === ex.sdk.messages,
+      detail: `${fmtCount(ex.large.rows)} rows in ${ex.large.requests} requests (SDK: ${ex.sdk.requests})`,
+    },
+    {
+      name: `the export ≥ ${EXPORT_SPEEDUP_TARGET}× faster than the official SDK's listing`,
+      hard: false,
+      ok: ex.sdk.wallMs / ex.large.wallMs >= EXPORT_SPEEDUP_TARGET,
+      detail: `${(ex.sdk.wallMs / ex.large.wallMs).toFixed(1)}×`,
+    },
+    {
+      name: `peak RSS grows ≤ ${EXPORT_RSS_GROWTH_MB} MB from ${fmtCount(ex.small.messages)} to ${fmtCount(ex.large.messages)} messages`,
+      hard: false,
+      ok: ex.large.peakRssMb - ex.small.peakRssMb <= EXPORT_RSS_GROWTH_MB,
+      detail: `${(ex.large.peakRssMb - ex.small.peakRssMb).toFixed(1)} MB`,
+    },
+  );
   for (const w of result.watches) {
     checks.push(
       {
@@ -145,6 +172,11 @@ export function renderReport(result: BenchResult, checks: readonly Check[]): str
     `   share one process: the last of the burst was acked after ${fmtMs(result.burst.pooled.lastAckMs)} ms). Target: p99 from the ack ≤ ${BURST_P99_TARGET}×`,
     `   the upstream latency. Baseline: the same burst with the client's former pool of ${result.burst.baseline.connections} connections`,
     '   (views that waited more than 8 s were told that Cloudflare is slow).',
+    `6. A CSV export of ${fmtCount(result.export.large.messages)} messages, upstream ${fmtMs(result.export.upstreamMs)} ms a page: the bot's export (4 pages in flight,`,
+    '   rows streamed to a temporary file, uploaded to the Slack simulator) beside the official `cloudflare` SDK’s',
+    '   `for await` over `emailSecurity.investigate.bulk.messages.list(job, { per_page: 1000 })` against the same',
+    `   simulator (rows only counted). Targets: ≥ ${EXPORT_SPEEDUP_TARGET}× faster, exactly ceil(N / 1000) requests, peak RSS growth from`,
+    `   ${fmtCount(result.export.small.messages)} to ${fmtCount(result.export.large.messages)} messages ≤ ${EXPORT_RSS_GROWTH_MB} MB.`,
     '',
     '| # | Figure | Target | Measured | Baseline (same run) |',
     '|---|---|---|---|---|',
@@ -217,6 +249,16 @@ export function renderReport(result: BenchResult, checks: readonly Check[]): str
       `p99 ≤ ${fmtMs(BURST_P99_TARGET * b.upstreamMs)} ms`,
       `${fmtMs(b.pooled.fromAckP50Ms)} / ${fmtMs(b.pooled.fromAckP99Ms)} ms · ${fmtMs(b.pooled.p50Ms)} / ${fmtMs(b.pooled.p99Ms)} ms`,
       `${b.baseline.connections} connections: ${fmtMs(b.baseline.fromAckP50Ms)} / ${fmtMs(b.baseline.fromAckP99Ms)} ms · ${fmtMs(b.baseline.p50Ms)} / ${fmtMs(b.baseline.p99Ms)} ms`,
+    ),
+  );
+  const e = result.export;
+  lines.push(
+    row(
+      '6',
+      `CSV export of ${fmtCount(e.large.messages)} messages, upstream ${fmtMs(e.upstreamMs)} ms: wall · requests · peak RSS (growth from ${fmtCount(e.small.messages)})`,
+      `≥ ${EXPORT_SPEEDUP_TARGET}× the SDK · ${Math.ceil(e.large.messages / 1000)} · ≤ ${EXPORT_RSS_GROWTH_MB} MB`,
+      `${fmtMs(e.large.wallMs)} ms · ${e.large.requests} · ${e.large.peakRssMb.toFixed(0)} MB (+${(e.large.peakRssMb - e.small.peakRssMb).toFixed(1)} MB)`,
+      `SDK: ${fmtMs(e.sdk.wallMs)} ms · ${e.sdk.requests} (${(e.sdk.wallMs / e.large.wallMs).toFixed(1)}× slower)`,
     ),
   );
   lines.push('');

@@ -36,6 +36,8 @@ export interface BenchStackOptions {
 
 export interface BenchStack {
   cf: CloudflareSim;
+  /** The simulator's API token (for clients other than the bot's, e.g. the official SDK). */
+  cfToken: string;
   slack: SlackSim;
   bot: BulkjobApp;
   store: Store;
@@ -52,7 +54,8 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     latencyMs: options.latencyMs ?? 0,
     ...(clock ? { now: clock.now } : {}),
   });
-  const slack = await SlackSim.start({ signingSecret, botToken });
+  // Uploaded files are counted, not kept: the simulator's copy would otherwise count as the bot's memory.
+  const slack = await SlackSim.start({ signingSecret, botToken, retainUploads: false });
   const dataDir = mkdtempSync(join(tmpdir(), 'bulkjob-bench-'));
   const cleanup: (() => Promise<void> | void)[] = [
     () => slack.close(),
@@ -101,6 +104,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     let stopped = false;
     return {
       cf,
+      cfToken: CF_TOKEN,
       slack,
       bot,
       store,

@@ -94,6 +94,11 @@ export interface SlackSimOptions {
    * `missing_scope`, as Slack does.
    */
   scopes?: readonly string[];
+  /**
+   * Keep the bytes of uploaded files (default true). The benchmark turns it off, so that the simulator's
+   * own copy of a 25 MB export does not count as the bot's memory; `files()` then has empty contents.
+   */
+  retainUploads?: boolean;
 }
 
 /** The scopes manifest.yml asks for. */
@@ -301,6 +306,7 @@ export class SlackSim {
   /** The Home tab each user sees: the last view the bot published for them. */
   readonly #homeViews = new Map<string, SimHomeView>();
   readonly #files = new Map<string, SimFile & { expectedLength: number; uploaded: boolean }>();
+  readonly #retainUploads: boolean;
 
   private constructor(server: Server, options: SlackSimOptions) {
     const address = server.address() as AddressInfo;
@@ -318,6 +324,7 @@ export class SlackSim {
     this.#rejectInvalidBlocks = options.rejectInvalidBlocks ?? false;
     this.ackDeadlineMs = options.ackDeadlineMs ?? ACK_DEADLINE_MS;
     this.scopes = new Set(options.scopes ?? MANIFEST_SCOPES);
+    this.#retainUploads = options.retainUploads ?? true;
     this.state = new SlackState(() => this.now());
   }
 
@@ -1088,13 +1095,16 @@ export class SlackSim {
   async #handleUpload(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const file = this.#files.get(url.pathname.slice('/upload/'.length));
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
+    let length = 0;
+    for await (const chunk of req) {
+      length += (chunk as Buffer).length;
+      if (this.#retainUploads) chunks.push(chunk as Buffer);
+    }
     if (!file || file.uploaded) return sendText(res, 404, 'not found');
-    if (body.length !== file.expectedLength) return sendText(res, 400, 'length does not match');
-    file.content = body;
+    if (length !== file.expectedLength) return sendText(res, 400, 'length does not match');
+    file.content = Buffer.concat(chunks);
     file.uploaded = true;
-    sendText(res, 200, `OK - ${body.length}`);
+    sendText(res, 200, `OK - ${length}`);
   }
 
   /** https://docs.slack.dev/reference/methods/files.completeUploadExternal: share uploaded files in a channel. */

@@ -85,6 +85,17 @@ describe('bench (smoke configuration)', () => {
     expect(burst.pooled.connections).toBeGreaterThan(16);
   });
 
+  it('exports a job with the bot and lists it with the official SDK, counting requests and memory', () => {
+    const ex = result.export;
+    expect(ex.large.rows).toBe(SMOKE.export.messages);
+    expect(ex.large.requests).toBe(Math.ceil(SMOKE.export.messages / 1000));
+    expect(ex.small.rows).toBe(SMOKE.export.smallMessages);
+    expect(ex.sdk.rows).toBe(SMOKE.export.messages);
+    // The SDK pages until an empty page: one request more than the bot.
+    expect(ex.sdk.requests).toBe(Math.ceil(SMOKE.export.messages / 1000) + 1);
+    expect(ex.large.peakRssMb).toBeGreaterThan(0);
+  });
+
   it('passes every hard check and prints one Markdown table with a row per figure', () => {
     const checks = evaluate(result);
     expect(checks.filter((c) => c.hard && !c.ok)).toEqual([]);
@@ -103,6 +114,7 @@ describe('bench (smoke configuration)', () => {
       '| 4c',
       '| 4d',
       '| 5',
+      '| 6',
     ]);
     expect(report).toContain(`Node ${process.version}`);
   });
