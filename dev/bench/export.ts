@@ -7,9 +7,16 @@
  * Wall time, Cloudflare requests, and peak RSS (sampled every 20 ms) for the bot's export at
  * `smallMessages` and at `messages`: memory must not grow with the job.
  */
+import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import Cloudflare from 'cloudflare';
-import { BENCH_USER, startBenchStack } from './stack.js';
+import { CloudflareClient } from '../../src/cloudflare/client.js';
+import { ExportService } from '../../src/features/export/export.js';
+import { createLogger } from '../../src/logger.js';
+import type { SimJobSpec } from '../sim/cloudflare.js';
+import { BENCH_USER, type BenchStack, startBenchStack } from './stack.js';
 
 export interface ExportBenchConfig {
   messages: number;
@@ -30,6 +37,8 @@ export interface ExportRun {
 
 export interface ExportBenchResult {
   upstreamMs: number;
+  /** Where the Cloudflare simulator ran: its own process (`npm run bench`), or the bot's (the smoke test). */
+  simulator: 'own process' | 'bot process';
   small: ExportRun;
   large: ExportRun;
   sdk: ExportRun;
@@ -54,36 +63,103 @@ async function withPeakRss<T>(work: () => Promise<T>): Promise<{ value: T; peakR
   }
 }
 
+/** What the scenario needs of a Cloudflare simulator, wherever it runs. */
+interface ExportUpstream {
+  baseUrl: string;
+  accountId: string;
+  addJob(spec: SimJobSpec): Promise<string>;
+  listRequests(jobId: string): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** The simulator in the bot's process: what the stack already runs (the smoke test, from TypeScript). */
+function inProcess(stack: BenchStack): ExportUpstream {
+  return {
+    baseUrl: stack.cf.baseUrl,
+    accountId: stack.cf.accountId,
+    addJob: async (spec) => stack.cf.addJob(spec).id,
+    listRequests: async (jobId) =>
+      stack.cf.requests.filter((r) => r.jobId === jobId && r.path.endsWith('/messages')).length,
+    stop: async () => {},
+  };
+}
+
+/** The simulator in a child process (`cf-child.js`, built beside this file by `npm run bench`). */
+async function ownProcess(childPath: string, token: string, latencyMs: number): Promise<ExportUpstream> {
+  const child: ChildProcess = fork(childPath, [], {
+    env: { ...process.env, BENCH_CF_TOKEN: token, BENCH_LATENCY_MS: String(latencyMs) },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  let seq = 0;
+  const waiting = new Map<number, (reply: Record<string, unknown>) => void>();
+  const ready = new Promise<{ baseUrl: string; accountId: string }>((resolve, reject) => {
+    child.once('error', reject);
+    child.on('message', (reply: Record<string, unknown>) => {
+      if (reply.ready) resolve(reply as { baseUrl: string; accountId: string });
+      else waiting.get(Number(reply.seq))?.(reply);
+    });
+  });
+  const ask = (message: Record<string, unknown>) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      seq += 1;
+      waiting.set(seq, resolve);
+      child.send({ seq, ...message });
+    });
+  const { baseUrl, accountId } = await ready;
+  return {
+    baseUrl,
+    accountId,
+    addJob: async (spec) => String((await ask({ addJob: spec })).id),
+    listRequests: async (jobId) => Number((await ask({ count: jobId })).requests),
+    stop: async () => {
+      child.send({ seq: 0, stop: true });
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
 export async function measureExport(config: ExportBenchConfig): Promise<ExportBenchResult> {
   const stack = await startBenchStack({ latencyMs: config.upstreamMs });
+  const childPath = fileURLToPath(new URL('./cf-child.js', import.meta.url));
+  const separate = import.meta.url.endsWith('.js') && existsSync(childPath);
+  const upstream = separate ? await ownProcess(childPath, stack.cfToken, config.upstreamMs) : inProcess(stack);
   try {
-    const listRequests = (job: string) =>
-      stack.cf.requests.filter((r) => r.jobId === job && r.path.endsWith('/messages')).length;
+    // The bot's export service, as app.ts builds it, against this upstream (the production client defaults).
+    const exports = separate
+      ? new ExportService({
+          cloudflare: new CloudflareClient({
+            baseUrl: upstream.baseUrl,
+            accountId: upstream.accountId,
+            auth: { kind: 'token', token: stack.cfToken },
+          }),
+          client: stack.bot.app.client,
+          logger: createLogger({ level: 'silent' }),
+          now: () => new Date(),
+        })
+      : stack.bot.ctx.exports;
 
     const ours = async (messages: number): Promise<ExportRun> => {
-      const job = stack.cf.addJob({ total: messages, failureRate: 0.05 }).id;
+      const job = await upstream.addJob({ total: messages, failureRate: 0.05 });
       const started = performance.now();
-      const { value, peakRssMb, startRssMb } = await withPeakRss(() =>
-        stack.bot.ctx.exports.run({ userId: BENCH_USER, jobId: job }),
-      );
+      const { value, peakRssMb, startRssMb } = await withPeakRss(() => exports.run({ userId: BENCH_USER, jobId: job }));
       return {
         messages,
         rows: value.rows,
         wallMs: performance.now() - started,
-        requests: listRequests(job),
+        requests: await upstream.listRequests(job),
         peakRssMb,
         startRssMb,
       };
     };
 
     const sdk = async (messages: number): Promise<ExportRun> => {
-      const job = stack.cf.addJob({ total: messages, failureRate: 0.05 }).id;
-      const client = new Cloudflare({ apiToken: stack.cfToken, baseURL: stack.cf.baseUrl, maxRetries: 0 });
+      const job = await upstream.addJob({ total: messages, failureRate: 0.05 });
+      const client = new Cloudflare({ apiToken: stack.cfToken, baseURL: upstream.baseUrl, maxRetries: 0 });
       const started = performance.now();
       const { value, peakRssMb, startRssMb } = await withPeakRss(async () => {
         let rows = 0;
         for await (const _message of client.emailSecurity.investigate.bulk.messages.list(job, {
-          account_id: stack.cf.accountId,
+          account_id: upstream.accountId,
           per_page: 1000,
         })) {
           rows += 1;
@@ -94,7 +170,7 @@ export async function measureExport(config: ExportBenchConfig): Promise<ExportBe
         messages,
         rows: value,
         wallMs: performance.now() - started,
-        requests: listRequests(job),
+        requests: await upstream.listRequests(job),
         peakRssMb,
         startRssMb,
       };
@@ -104,8 +180,15 @@ export async function measureExport(config: ExportBenchConfig): Promise<ExportBe
     const small = await ours(config.smallMessages);
     const large = await ours(config.messages);
     const sdkRun = await sdk(config.messages);
-    return { upstreamMs: config.upstreamMs, small, large, sdk: sdkRun };
+    return {
+      upstreamMs: config.upstreamMs,
+      simulator: separate ? 'own process' : 'bot process',
+      small,
+      large,
+      sdk: sdkRun,
+    };
   } finally {
+    await upstream.stop();
     await stack.stop();
   }
 }
