@@ -3,6 +3,8 @@
  * encoded and decoded, and the handler a click runs. Views render it with `render(value)`; the routes file
  * lists every button, so a click finds its handler there (docs/design.md, "Buttons and routes").
  */
+import type { z } from 'zod';
+import { InputError } from '../errors.js';
 import { buildButton } from './blocks/builders.js';
 import type { ClickRequest } from './context.js';
 
@@ -11,6 +13,23 @@ export interface Codec<V> {
   encode(value: V): string;
   /** Throws `InputError` with what to do when the value cannot be used. */
   decode(raw: string | undefined): V;
+}
+
+/**
+ * A codec for a small JSON value checked by `schema`: what cannot be read says `stale` (what to do instead
+ * of clicking an old or tampered button).
+ */
+export function jsonCodec<V>(schema: z.ZodType<V>, stale: string): Codec<V> {
+  return {
+    encode: (value) => JSON.stringify(value),
+    decode(raw) {
+      try {
+        return schema.parse(JSON.parse(raw ?? ''));
+      } catch {
+        throw new InputError(stale, 'bad_value');
+      }
+    },
+  };
 }
 
 export interface ButtonSpec<V> {

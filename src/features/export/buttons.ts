@@ -1,7 +1,6 @@
 /** Export buttons: Export CSV on the job view, Stop export on the progress message in the DM. */
 import { z } from 'zod';
-import { InputError } from '../../errors.js';
-import { type Codec, defineButton } from '../../slack/button.js';
+import { defineButton, jsonCodec } from '../../slack/button.js';
 import { jobCodec } from '../../slack/query.js';
 import { exportFromClick, stopExport } from './handler.js';
 
@@ -13,19 +12,8 @@ export const exportButton = defineButton({
   handle: exportFromClick,
 });
 
-const StopValueSchema = z.strictObject({ exportId: z.uuid() });
-
 /** `{"exportId":"…"}`: the export a progress message shows. Clicked values are user input, so validated. */
-const stopCodec: Codec<{ exportId: string }> = {
-  encode: (value) => JSON.stringify(value),
-  decode(raw) {
-    try {
-      return StopValueSchema.parse(JSON.parse(raw ?? ''));
-    } catch {
-      throw new InputError('That button is from an older version of bulkjob.', 'bad_value');
-    }
-  },
-};
+const stopCodec = jsonCodec(z.strictObject({ exportId: z.uuid() }), 'That button is from an older version of bulkjob.');
 
 export const exportStopButton = defineButton({
   actionId: 'bulkjob_export_stop',
