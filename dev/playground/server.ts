@@ -11,6 +11,7 @@
  * - `POST /playground/click` `{messageRef, actionId, value?, blockId?}`: a button click as the demo user
  * - `POST /playground/home/open` `{}`: the demo user opens the app's Home tab (`app_home_opened`)
  * - `POST /playground/home/click` `{actionId}`: a button click on the demo user's Home tab
+ * - `GET /playground/files/<id>`: a file the bot sent the demo user's DM (a CSV export), as a download
  *
  * The event stream also carries `home` events: the Home tab the bot published for the demo user.
  */
@@ -73,6 +74,8 @@ export interface PlaygroundSnapshot {
   messages: SimMessage[];
   /** The demo user's Home tab as the bot last published it; null until it has been opened once. */
   home: PlaygroundHome | null;
+  /** The demo user's direct messages with the bot: its messages are among `messages`. */
+  dm: { id: string };
 }
 
 /** The demo user's Home tab, as the page receives it (snapshot and `home` events). */
@@ -223,8 +226,11 @@ export function attachPlayground(sim: SlackSim, options: PlaygroundOptions): Pla
   const streams = new Set<ServerResponse>();
 
   /** What the demo user sees in the demo channel: public messages and threads, and their own ephemerals. */
+  /** The demo user's direct messages with the bot (where CSV exports arrive). */
+  const dmId = `D${userId.slice(1)}`;
   const visible = (message: SimMessage): boolean =>
-    message.channel === channelId && (message.ephemeralTo === undefined || message.ephemeralTo === userId);
+    (message.channel === channelId || message.channel === dmId) &&
+    (message.ephemeralTo === undefined || message.ephemeralTo === userId);
 
   /** Display names for the demo user and everyone mentioned in `texts`. */
   const namesIn = (texts: string[]): Record<string, string> => {
@@ -303,6 +309,7 @@ export function attachPlayground(sim: SlackSim, options: PlaygroundOptions): Pla
       users: namesFor(messages),
       messages,
       home: homeFor(sim.homeView(userId)),
+      dm: { id: dmId },
     };
     const onChange = (change: ChangeEvent): void => {
       if (!visible(change.message)) return;
@@ -403,6 +410,24 @@ export function attachPlayground(sim: SlackSim, options: PlaygroundOptions): Pla
         throw error;
       }
       sendJson(res, 200, { ok: result.status === 200 && !result.timedOut, ...delivery(result) });
+    }),
+  );
+
+  // A file the bot sent the demo user (a CSV export), as a download.
+  sim.addPrefixRoute(
+    'GET',
+    '/playground/files/',
+    route(async (req, res) => {
+      checkRequest(req, false);
+      const id = new URL(req.url ?? '/', sim.url).pathname.slice('/playground/files/'.length);
+      const file = sim.files().find((f) => f.id === id && f.channel === dmId);
+      if (!file) throw new HttpError(404, 'no such file');
+      res.writeHead(200, {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="${file.filename.replace(/[^\w.-]/g, '_')}"`,
+        ...SECURITY_HEADERS,
+      });
+      res.end(file.content);
     }),
   );
 

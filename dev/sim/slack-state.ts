@@ -28,6 +28,7 @@ export interface NewMessage {
   ephemeralTo?: string | undefined;
   source: MessageSource;
   metadata?: SimMetadata | undefined;
+  files?: { id: string; name: string; title: string }[] | undefined;
 }
 
 function copy<T>(value: T): T {
@@ -128,6 +129,7 @@ export class SlackState {
       source: input.source,
       createdAtMs: this.#now(),
       ...(input.metadata ? { metadata: copy(input.metadata) } : {}),
+      ...(input.files ? { files: copy(input.files) } : {}),
     };
     this.#messages.set(message.id, message);
     if (input.threadTs !== undefined) {

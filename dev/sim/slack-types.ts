@@ -48,6 +48,8 @@ export interface SimMessage {
   createdAtMs: number;
   /** Message metadata the bot attached (https://docs.slack.dev/messaging/message-metadata). */
   metadata?: SimMetadata;
+  /** Files shared with this message (files.completeUploadExternal). */
+  files?: { id: string; name: string; title: string }[];
 }
 
 export interface SimMetadata {

@@ -278,6 +278,7 @@ export class SlackSim {
   readonly #randomId: () => string;
   readonly #rejectInvalidBlocks: boolean;
   readonly #routes = new Map<string, RouteHandler>();
+  readonly #prefixRoutes: { method: string; prefix: string; handler: RouteHandler }[] = [];
   readonly #responseUrls = new Map<string, ResponseUrlRecord>();
   readonly #channelFaults = new Map<string, ChannelFault>();
   readonly #rateLimits = new Map<string, { remaining: number; retryAfterSeconds: number }>();
@@ -404,6 +405,11 @@ export class SlackSim {
    */
   addRoute(method: string, path: string, handler: RouteHandler): void {
     this.#routes.set(`${method.toUpperCase()} ${path}`, handler);
+  }
+
+  /** An extra route for every path under `prefix` (checked after the exact routes). */
+  addPrefixRoute(method: string, prefix: string, handler: RouteHandler): void {
+    this.#prefixRoutes.push({ method: method.toUpperCase(), prefix, handler });
   }
 
   /**
@@ -869,7 +875,9 @@ export class SlackSim {
         return { send: () => held.replay(res) };
       });
     }
-    const route = this.#routes.get(`${method} ${url.pathname}`);
+    const route =
+      this.#routes.get(`${method} ${url.pathname}`) ??
+      this.#prefixRoutes.find((r) => r.method === method && url.pathname.startsWith(r.prefix))?.handler;
     if (route) return route(req, res, url);
     sendText(res, 404, 'not found');
   }
@@ -1128,6 +1136,7 @@ export class SlackSim {
         text: str(args.initial_comment) ?? `📎 ${names}`,
         blocks: [],
         source: 'chat.postMessage',
+        files: files.map((f, i) => ({ id: f!.id, name: f!.filename, title: str(list[i]!.title) ?? f!.filename })),
       });
       ts = posted.ts;
     }

@@ -6,6 +6,7 @@
  * With BULKJOB_DOCS_SCREENSHOT=1 it also writes docs/playground.png and docs/playground-home.png.
  */
 import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoHandle, runDemo } from '../../dev/demo.js';
@@ -70,6 +71,7 @@ describe.skipIf(SKIP)('the playground in a browser', () => {
       viewport: { width: 1280, height: 800 },
       timezoneId: 'America/New_York',
       locale: 'en-US',
+      acceptDownloads: true,
     });
   }, 60_000);
 
@@ -389,6 +391,38 @@ describe.skipIf(SKIP)('the playground in a browser', () => {
     expect(await page.getByTestId('home-pane').isHidden()).toBe(true);
     const stopped = page.locator(`[data-testid="message-group"] > [data-testid="message"][data-ts="${cardTs}"]`);
     await stopped.filter({ hasText: /stopped by @alex\.rivera/i }).waitFor({ timeout: STEP_MS });
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('exports a job to CSV: a line in the channel, the file in the bot’s Messages tab, downloadable', async () => {
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(demo.url);
+    await page.locator('body[data-ready="true"]').waitFor({ timeout: STEP_MS });
+    const { small } = demo.jobs;
+    await send(page, `/bulkjob export ${small.id} failed`);
+    await topLevel(page, 'Export done', { ephemeral: true }).waitFor({ timeout: STEP_MS });
+    // Nothing but the requester's own lines in the channel: the file went to the DM.
+    expect(await page.getByTestId('messages').getByTestId('file-link').count()).toBe(0);
+
+    await page.getByTestId('sidebar-home').click();
+    await page.getByTestId('tab-messages').click();
+    const dm = page.getByTestId('dm-messages');
+    const file = dm.getByTestId('file-link');
+    await file.first().waitFor({ timeout: STEP_MS });
+    expect(await dm.textContent()).toMatch(/CSV export of job/);
+    expect(await dm.textContent()).toMatch(/Top failure reasons/);
+    const [download] = await Promise.all([page.waitForEvent('download'), file.first().click()]);
+    expect(download.suggestedFilename()).toMatch(
+      new RegExp(`^bulkjob-${small.id.slice(0, 8)}-failed-\\d{8}T\\d{4}\\.csv$`),
+    );
+    const csv = await readFile((await download.path())!, 'utf8');
+    expect(csv.startsWith('\ufeffmessage_id,recipient,status,')).toBe(true);
+    const rows = csv.trim().split('\n').slice(1);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row.split(',')[2]).toBe('FAILED');
+    await page.screenshot({ path: screenshotPath(ARTIFACTS, 'playground-export.png') });
     expect(pageErrors).toEqual([]);
   }, 60_000);
 

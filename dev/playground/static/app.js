@@ -12,6 +12,7 @@ const dialog = $('[data-testid="confirm-dialog"]');
 const channelPane = $('[data-testid="channel-pane"]');
 const homePane = $('[data-testid="home-pane"]');
 const homeView = $('[data-testid="home-view"]');
+const dmList = $('[data-testid="dm-messages"]');
 
 /** The session: who we are, where, and every visible message by ts. */
 const state = {
@@ -24,6 +25,8 @@ const state = {
   history: [],
   /** The Home tab the bot last published for us (null before the first open). */
   home: null,
+  /** Our direct messages with the bot (CSV exports arrive there). */
+  dm: { id: '' },
 };
 
 function el(tag, attrs = {}, children = []) {
@@ -114,6 +117,20 @@ function renderArticle(message) {
     onButton: (button, blockId, node) => pressButton(message, button, blockId, node),
   };
   content.append(renderMessageBody(message, ctx));
+  for (const file of message.files ?? []) {
+    content.append(
+      el(
+        'a',
+        {
+          className: 'file-link',
+          href: `/playground/files/${encodeURIComponent(file.id)}`,
+          download: file.name,
+          'data-testid': 'file-link',
+        },
+        [`📎 ${file.name}`],
+      ),
+    );
+  }
   return el(
     'article',
     {
@@ -160,7 +177,24 @@ function updateThreadLabel(group) {
   thread.querySelector('.thread-label').textContent = threadLabel(count);
 }
 
+/** A message of our DM with the bot: shown on the app's Messages tab, in ts order, replaced in place. */
+function upsertDm(message) {
+  dmList.querySelector('[data-testid="dm-empty"]')?.remove();
+  const existing = dmList.querySelector(`:scope > [data-ts="${CSS.escape(message.ts)}"]`);
+  if (message.deleted) {
+    existing?.remove();
+    return;
+  }
+  const article = renderArticle(message);
+  if (existing) existing.replaceWith(article);
+  else insertByTs(dmList, article, message.ts);
+}
+
 function upsert(message) {
+  if (message.channel === state.dm.id) {
+    upsertDm(message);
+    return;
+  }
   if (message.deleted) {
     removeMessage(message.ts);
     return;
@@ -405,9 +439,20 @@ function renderHome() {
 
 /** Shows the channel or the Home tab, as the address says (`#home`). Opening Home tells the bot, as Slack does. */
 async function showPane() {
-  const home = location.hash === '#home';
+  const messagesTab = location.hash === '#messages';
+  const home = location.hash === '#home' || messagesTab;
   channelPane.hidden = home;
   homePane.hidden = !home;
+  homeView.hidden = messagesTab;
+  dmList.hidden = !messagesTab;
+  for (const [tab, active] of [
+    [$('[data-testid="tab-home"]'), !messagesTab],
+    [$('[data-testid="tab-messages"]'), messagesTab],
+  ]) {
+    tab.classList.toggle('active', active);
+    if (active) tab.setAttribute('aria-current', 'page');
+    else tab.removeAttribute('aria-current');
+  }
   for (const [link, active] of [
     [$('[data-testid="sidebar-channel-link"]'), !home],
     [$('[data-testid="sidebar-home"]'), home],
@@ -420,6 +465,7 @@ async function showPane() {
     input.focus();
     return;
   }
+  if (messagesTab) return;
   try {
     const result = await post('/playground/home/open', {});
     if (!result.ok) homeView.prepend(el('p', { className: 'home-error' }, [`Home did not open: ${result.error}`]));
@@ -447,7 +493,13 @@ function connect() {
       channel: snapshot.channel,
       command: snapshot.command,
       users: { ...snapshot.users },
+      dm: snapshot.dm,
     });
+    dmList.replaceChildren(
+      el('p', { className: 'home-empty', 'data-testid': 'dm-empty' }, [
+        'Nothing here yet. /bulkjob export <job> in the channel sends its CSV here.',
+      ]),
+    );
     state.messages.clear();
     list.replaceChildren();
     renderChrome(snapshot);
