@@ -237,6 +237,9 @@ export function userMessageFor(error: unknown): string {
     if (error.slackError === 'missing_scope') {
       return 'bulkjob cannot send you files yet: ask your bulkjob admin to add the *files:write* and *im:write* scopes (they are in manifest.yml) and reinstall the app.';
     }
+    if (error.slackError === 'file_too_large' || error.slackError === 'http_413') {
+      return 'The CSV is larger than Slack accepts. Export one status at a time, e.g. `/bulkjob export &lt;job&gt; failed`.';
+    }
     if (
       ['not_allowed', 'restricted_action', 'not_allowed_token_type', 'file_uploads_disabled'].includes(error.slackError)
     ) {

@@ -190,6 +190,14 @@ describe('/bulkjob export', () => {
     }
   });
 
+  it('a file Slack finds too large: says to export one status at a time', async () => {
+    stack.slack.failNext('files.getUploadURLExternal', 'file_too_large');
+    const job = stack.cf.addJob({ total: 30 }).id;
+    const answers = await exportCommand(job);
+    expect(textOf(answers.at(-1))).toMatch(/larger than Slack accepts\. Export one status at a time/);
+    expect(stack.slack.files()).toEqual([]);
+  });
+
   it('a usage line for an export with no job', async () => {
     const result = await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: 'export' });
     await stack.slack.waitFor((s) => s.answered(result.responseUrl));
