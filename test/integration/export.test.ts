@@ -54,8 +54,9 @@ function rowsOf(content: Buffer): string[][] {
     .map((line) => line.split(','));
 }
 
-const listRequests = (job: string) =>
-  stack.cf.requests.filter((r) => r.jobId === job && r.path.endsWith('/messages')).length;
+const listRequestsIn = (s: Stack, job: string) =>
+  s.cf.requests.filter((r) => r.jobId === job && r.path.endsWith('/messages')).length;
+const listRequests = (job: string) => listRequestsIn(stack, job);
 
 describe('/bulkjob export', () => {
   it('sends every message as CSV to the requester’s DM only, in exactly ceil(N / 1000) pages', async () => {
@@ -196,6 +197,31 @@ describe('/bulkjob export', () => {
     const answers = await exportCommand(job);
     expect(textOf(answers.at(-1))).toMatch(/larger than Slack accepts\. Export one status at a time/);
     expect(stack.slack.files()).toEqual([]);
+  });
+
+  it('a large export says how long the budget will make it take, and can be stopped meanwhile', async () => {
+    // A budget of 10 requests per 5 minutes (7 for background work): a 20,000-message export is 20 pages.
+    const paced = await startStack({
+      env: { BULKJOB_CLOUDFLARE_BUDGET: '10' },
+      app: { exportProgressTiming: { afterMs: 100, everyMs: 100 }, exportTempRoot: TEMP_ROOT },
+    });
+    try {
+      const job = paced.cf.addJob({ total: 20_000 }).id;
+      const sent = await paced.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: `export ${job}` });
+      await paced.slack.waitFor((s) => s.answered(sent.responseUrl));
+      expect(textOf(paced.slack.ephemeralFor(USER, CHANNEL)[0])).toMatch(
+        /Exporting 20,000 messages to CSV\. That is 20 Cloudflare requests: it will take about 15 minutes, paced within bulkjob's budget/,
+      );
+      const progress = await paced.slack.waitFor((s) =>
+        s.channelMessages(DM).find((m) => /Exporting job/.test(textOf(m))),
+      );
+      await paced.slack.click({ userId: USER, message: progress, actionId: 'bulkjob_export_stop' });
+      await paced.slack.waitFor((s) => /stopped after/.test(textOf(s.message(DM, progress.ts))), { timeoutMs: 8_000 });
+      // Paced: it never took more than the budget's background share.
+      expect(listRequestsIn(paced, job)).toBeLessThanOrEqual(7);
+    } finally {
+      await paced.stop();
+    }
   });
 
   it('a usage line for an export with no job', async () => {

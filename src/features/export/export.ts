@@ -77,6 +77,15 @@ export interface ExportDeps {
   progressTiming?: { afterMs: number; everyMs: number };
 }
 
+/** What an export will take, said before it starts. */
+export interface ExportPlan {
+  /** Rows the job's counts give; undefined when they cannot say. */
+  expected: number | undefined;
+  pages: number | undefined;
+  /** How long the budget will make it take, when that is more than a few minutes' worth of reading. */
+  pacedMinutes: number | undefined;
+}
+
 interface Running {
   id: string;
   userId: string;
@@ -109,13 +118,16 @@ export class ExportService {
    * Runs an export, or joins the same user's export of the same job and filter already running (`joined`).
    * Resolves when the file is in the DM; rejects with why not (ExportStoppedError after Stop export).
    */
-  start(request: ExportRequest): { promise: Promise<ExportResult>; joined: boolean } {
+  start(
+    request: ExportRequest,
+    onPlanned: (plan: ExportPlan) => Promise<void> = async () => {},
+  ): { promise: Promise<ExportResult>; joined: boolean } {
     const key = keyOf(request);
     const running = this.#running.get(key);
     if (running) return { promise: running.promise, joined: true };
     const controller = new AbortController();
     const id = randomUUID();
-    const promise = this.#run(request, id, controller.signal).finally(() => this.#running.delete(key));
+    const promise = this.#run(request, id, controller.signal, onPlanned).finally(() => this.#running.delete(key));
     this.#running.set(key, { id, userId: request.userId, controller, promise });
     return { promise, joined: false };
   }
@@ -139,9 +151,27 @@ export class ExportService {
     return false;
   }
 
-  async #run(request: ExportRequest, id: string, signal: AbortSignal): Promise<ExportResult> {
+  /** How many pages, and how long the background share of the budget will stretch them. */
+  plan(job: Job, status: StatusFilter | undefined): ExportPlan {
+    const expected = expectedRows(job, status);
+    const pages = expected === undefined ? undefined : Math.ceil(expected / (this.#deps.perPage ?? MAX_PER_PAGE));
+    const { backgroundLimit, windowMs } = this.#deps.cloudflare.budget.limits;
+    const pacedMinutes =
+      pages !== undefined && pages > backgroundLimit
+        ? Math.ceil(pages / backgroundLimit) * Math.round(windowMs / 60_000)
+        : undefined;
+    return { expected, pages, pacedMinutes };
+  }
+
+  async #run(
+    request: ExportRequest,
+    id: string,
+    signal: AbortSignal,
+    onPlanned: (plan: ExportPlan) => Promise<void>,
+  ): Promise<ExportResult> {
     const { cloudflare, now } = this.#deps;
     const job = await cloudflare.getJob(request.jobId, { priority: 'user', fresh: true });
+    await onPlanned(this.plan(job, request.status));
     const channel = await this.#openDm(request.userId);
     const progress = new ExportProgress({
       client: this.#deps.client,

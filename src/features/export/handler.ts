@@ -3,6 +3,17 @@
 import { formatCount } from '../../slack/blocks/format.js';
 import type { ClickRequest, CommandRequest, RequestBase } from '../../slack/context.js';
 import type { ExportQuery, ViewQuery } from '../../slack/query.js';
+import type { ExportPlan } from './export.js';
+
+function describePlan(plan: ExportPlan, status: ExportQuery['status']): string {
+  const what = status === undefined ? 'messages' : `${status.toLowerCase()} messages`;
+  const size = plan.expected === undefined ? `its ${what}` : `${formatCount(plan.expected)} ${what}`;
+  const paced =
+    plan.pacedMinutes === undefined
+      ? ''
+      : ` That is ${formatCount(plan.pages ?? 0)} Cloudflare requests: it will take about ${plan.pacedMinutes} minutes, paced within bulkjob's budget behind everyone's own views.`;
+  return `Exporting ${size} to CSV.${paced} The file will arrive in your direct messages with bulkjob — only there, since it lists recipient addresses.`;
+}
 
 const ALREADY_EXPORTING = 'You are already exporting this; the file will arrive in your direct messages with bulkjob.';
 
@@ -23,28 +34,17 @@ async function runExport(
 ): Promise<void> {
   const { ctx, fields } = request;
   fields.job = jobId;
-  const scope = status === undefined ? 'all its messages' : `its ${status.toLowerCase()} messages`;
-  // Said at once, in the channel and only to the requester: where the file will be, and why only there.
   if (ctx.exports.isRunning({ userId, jobId, status })) {
-    await request.respond({
-      response_type: 'ephemeral',
-      replace_original: false,
-      text: ALREADY_EXPORTING,
-    });
+    await request.respond({ response_type: 'ephemeral', replace_original: false, text: ALREADY_EXPORTING });
     return;
   }
-  await request.respond({
-    response_type: 'ephemeral',
-    replace_original: false,
-    text: `Exporting ${scope} to CSV. The file will arrive in your direct messages with bulkjob — only there, since it lists recipient addresses.`,
-  });
-  const { promise, joined } = ctx.exports.start({ userId, jobId, status });
+  // Said as soon as the job is read, in the channel and only to the requester: how much, how long, where
+  // the file will be, and why only there.
+  const { promise, joined } = ctx.exports.start({ userId, jobId, status }, (plan) =>
+    request.respond({ response_type: 'ephemeral', replace_original: false, text: describePlan(plan, status) }),
+  );
   if (joined) {
-    await request.respond({
-      response_type: 'ephemeral',
-      replace_original: false,
-      text: ALREADY_EXPORTING,
-    });
+    await request.respond({ response_type: 'ephemeral', replace_original: false, text: ALREADY_EXPORTING });
     return;
   }
   const result = await promise;

@@ -23,6 +23,7 @@ afterAll(async () => {
 function cloudflare(claimed: number, actual: number, options: { repeat?: boolean } = {}) {
   const pages: number[] = [];
   const fake = {
+    budget: { limits: { limit: 400, backgroundLimit: 280, windowMs: 300_000 } },
     getJob: async () => makeJob({ total_messages_discovered: claimed, status: 'COMPLETED' }),
     listMessages: async (_job: string, params: { page: number; perPage: number }) => {
       pages.push(params.page);
@@ -74,6 +75,27 @@ describe('paging an export', () => {
     await expect(service(cf.client).run({ userId: 'U0EXPORT', jobId: makeJob().job_id })).rejects.toBeInstanceOf(
       CloudflarePagingError,
     );
+  });
+
+  it('plans a large export: pages, and how long the budget stretches them', () => {
+    const exports = service(cloudflare(0, 0).client);
+    // Pages of 10 here: 5,000 messages are 500 pages, past the 280 background requests a 5-minute window
+    // allows, so two windows: about 10 minutes.
+    expect(exports.plan(makeJob({ total_messages_discovered: 5_000 }), undefined)).toEqual({
+      expected: 5_000,
+      pages: 500,
+      pacedMinutes: 10,
+    });
+    expect(exports.plan(makeJob({ total_messages_discovered: 500 }), undefined)).toEqual({
+      expected: 500,
+      pages: 50,
+      pacedMinutes: undefined,
+    });
+    expect(exports.plan(makeJob({ messages_failed: -3 }), 'FAILED')).toEqual({
+      expected: undefined,
+      pages: undefined,
+      pacedMinutes: undefined,
+    });
   });
 
   it('zero messages: a header-only file, and no page asked for', async () => {
