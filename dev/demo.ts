@@ -339,8 +339,12 @@ function printBanner(print: (line: string) => void, url: string, jobs: DemoJobs,
   print('  Then type one of these in the message box:');
   for (const job of rows) print(`    ${job.command.padEnd(width)}   # ${job.label}`);
   print(`    ${COMMAND} list`);
+  print(
+    `    ${`${COMMAND} export ${jobs.failures.id} failed`.padEnd(width)}   # its failed messages as CSV, in your DMs`,
+  );
   print('');
-  print('  bulkjob under Apps in the sidebar opens your Home tab: your watches, your cards, recent jobs.');
+  print('  bulkjob under Apps in the sidebar opens your Home tab (watches, cards, recent jobs) and its Messages');
+  print('  tab, where CSV exports arrive.');
   print('  Ctrl-C stops the demo.');
   print('');
 }

@@ -453,6 +453,7 @@ describe('runDemo', () => {
       ),
     );
     expect(banner).toMatch(/Home tab/);
+    expect(banner).toContain(`/bulkjob export ${jobs.failures.id} failed`);
     expect(jobs.small.command).toBe(`/bulkjob ${jobs.small.id}`);
     expect(jobs.live.command).toBe(`/bulkjob watch ${jobs.live.id}`);
 
