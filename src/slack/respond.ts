@@ -10,6 +10,7 @@ import type { RespondArguments } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { SlackApiError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { toSlackApiError } from './slack-api.js';
 
 /** What handlers call to answer the user who asked. */
 export type Respond = (message: RespondArguments) => Promise<void>;
@@ -69,10 +70,7 @@ export function createResponder(options: ResponderOptions): Respond {
         ...(Array.isArray(blocks) ? { blocks: blocks as never } : {}),
       });
     } catch (error) {
-      const data = (error as { data?: { error?: unknown } }).data;
-      throw new SlackApiError('chat.postEphemeral', 'refused', String(data?.error ?? 'unknown_error'), {
-        cause: error,
-      });
+      throw toSlackApiError('chat.postEphemeral', error);
     }
   };
 
