@@ -10,7 +10,12 @@
  * - invisible characters (zero-width spaces and joiners, soft hyphens, bidi controls) may sit anywhere in
  *   it, and do not break the match.
  */
-const INVISIBLE = '\\u00ad\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff';
+/**
+ * Characters that show as nothing, as a regular-expression class body: soft hyphen, Mongolian vowel
+ * separator, zero-width spaces and joiners, LRM/RLM, bidi embeddings and isolates, word joiner and
+ * invisible operators, BOM. Masking lets them sit inside an address; command parsing reads them as spaces.
+ */
+export const INVISIBLE = '\\u00ad\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff';
 const AT_SIGNS = '@\\uff20\\ufe6b';
 const QUOTED_LOCAL = `"(?:[^"\\\\\\r\\n]|\\\\.){1,128}"`;
 // Every repetition is bounded (RFC 5321: a local part of 64, labels of 63, a domain of 255), so a long run

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { IdSchema, KNOWN_STATUSES } from '../cloudflare/schema.js';
 import { EXAMPLE_JOB_ID, escapeMrkdwn, InputError } from '../errors.js';
+import { INVISIBLE } from '../personal-data.js';
 import type { Codec } from './button.js';
 
 /** Filters a user may ask for: the statuses Cloudflare's schema lists. */
@@ -80,10 +81,10 @@ export function extractJobId(text: string): string {
  * bidi controls. Pasted from chat or a ticket, they would hide a word boundary (`<job>\u200bfailed` read as
  * one word, dropping the filter) or disguise a keyword; each becomes a space.
  */
-const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+const INVISIBLE_CHAR = new RegExp(`[${INVISIBLE}]`, 'g');
 
 export function stripInvisible(text: string): string {
-  return text.replace(INVISIBLE, ' ');
+  return text.replace(INVISIBLE_CHAR, ' ');
 }
 
 /**
