@@ -132,11 +132,6 @@ export class ExportService {
     return { promise, joined: false };
   }
 
-  /** Whether this user is already exporting this job with this filter. */
-  isRunning(request: ExportRequest): boolean {
-    return this.#running.has(keyOf(request));
-  }
-
   run(request: ExportRequest): Promise<ExportResult> {
     return this.start(request).promise;
   }
@@ -171,7 +166,8 @@ export class ExportService {
   ): Promise<ExportResult> {
     const { cloudflare, now } = this.#deps;
     const job = await cloudflare.getJob(request.jobId, { priority: 'user', fresh: true });
-    await onPlanned(this.plan(job, request.status));
+    const plan = this.plan(job, request.status);
+    await onPlanned(plan);
     const channel = await this.#openDm(request.userId);
     const progress = new ExportProgress({
       client: this.#deps.client,
@@ -179,7 +175,7 @@ export class ExportService {
       exportId: id,
       job,
       status: request.status,
-      expected: expectedRows(job, request.status),
+      expected: plan.expected,
       now: () => now().getTime(),
       logger: this.#deps.logger,
       ...(this.#deps.progressTiming ? { timing: this.#deps.progressTiming } : {}),
@@ -191,7 +187,9 @@ export class ExportService {
         .slice(0, 16)
         .replace(/[-:]/g, '')}.csv`;
       const path = join(dir, filename);
-      const { tally, pages } = await this.#write(job, request.status, path, signal, (rows) => progress.update(rows));
+      const { tally, pages } = await this.#write(job, request.status, plan.expected, path, signal, (rows) =>
+        progress.update(rows),
+      );
       const { size } = await stat(path);
       if (signal.aborted) throw signal.reason;
       const fileId = await this.#upload(path, filename, size);
@@ -215,6 +213,7 @@ export class ExportService {
   async #write(
     job: Job,
     status: StatusFilter | undefined,
+    expected: number | undefined,
     path: string,
     signal: AbortSignal,
     onRows: (rows: number) => void,
@@ -226,7 +225,6 @@ export class ExportService {
     const csv = stringify({ header: true, columns: [...COLUMNS], eof: true });
     csv.pipe(out);
     const tally: ExportTally = { rows: 0, byStatus: new Map(), failureReasons: new Map(), failedDomains: new Map() };
-    const expected = expectedRows(job, status);
     let requests = 0;
     const read = (page: number) => {
       requests += 1;

@@ -1,13 +1,13 @@
 /** `/bulkjob export <job> [status]` and the job view's Export CSV. */
 
-import { formatCount } from '../../slack/blocks/format.js';
+import { formatCount, pluralize } from '../../slack/blocks/format.js';
 import type { ClickRequest, CommandRequest, RequestBase } from '../../slack/context.js';
 import type { ExportQuery, ViewQuery } from '../../slack/query.js';
 import type { ExportPlan } from './export.js';
 
 function describePlan(plan: ExportPlan, status: ExportQuery['status']): string {
-  const what = status === undefined ? 'messages' : `${status.toLowerCase()} messages`;
-  const size = plan.expected === undefined ? `its ${what}` : `${formatCount(plan.expected)} ${what}`;
+  const what = status === undefined ? 'message' : `${status.toLowerCase()} message`;
+  const size = plan.expected === undefined ? `its ${what}s` : pluralize(plan.expected, what);
   const paced =
     plan.pacedMinutes === undefined
       ? ''
@@ -34,10 +34,6 @@ async function runExport(
 ): Promise<void> {
   const { ctx, fields } = request;
   fields.job = jobId;
-  if (ctx.exports.isRunning({ userId, jobId, status })) {
-    await request.respond({ response_type: 'ephemeral', replace_original: false, text: ALREADY_EXPORTING });
-    return;
-  }
   // Said as soon as the job is read, in the channel and only to the requester: how much, how long, where
   // the file will be, and why only there.
   const { promise, joined } = ctx.exports.start({ userId, jobId, status }, (plan) =>
@@ -51,7 +47,7 @@ async function runExport(
   await request.respond({
     response_type: 'ephemeral',
     replace_original: false,
-    text: `Export done: ${formatCount(result.rows)} ${result.rows === 1 ? 'row' : 'rows'} in \`${result.filename}\`, in your direct messages with bulkjob.`,
+    text: `Export done: ${pluralize(result.rows, 'row')} in \`${result.filename}\`, in your direct messages with bulkjob.`,
   });
 }
 

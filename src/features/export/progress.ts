@@ -7,7 +7,13 @@ import type { WebClient } from '@slack/web-api';
 import type { Job } from '../../cloudflare/schema.js';
 import type { Logger } from '../../logger.js';
 import { buildActions, buildSection } from '../../slack/blocks/builders.js';
-import { escapeOneLine, formatCount, formatDurationCompact, progressBar } from '../../slack/blocks/format.js';
+import {
+  escapeOneLine,
+  formatCount,
+  formatDurationCompact,
+  pluralize,
+  progressBar,
+} from '../../slack/blocks/format.js';
 import { formatJobId } from '../../slack/blocks/job-summary.js';
 import type { Block } from '../../slack/blocks/types.js';
 import type { StatusFilter } from '../../slack/query.js';
@@ -143,7 +149,7 @@ export class ExportProgress {
   }
 
   #ending(outcome: 'done' | 'stopped' | 'failed', why: string | undefined): string {
-    const rows = `${formatCount(this.#rows)} ${this.#rows === 1 ? 'row' : 'rows'}`;
+    const rows = pluralize(this.#rows, 'row');
     if (outcome === 'done') return `:white_check_mark: Export of ${this.#what()} done: ${rows}. The file is below.`;
     if (outcome === 'stopped')
       return `:black_square_for_stop: Export of ${this.#what()} stopped after ${rows}. No file was sent.`;

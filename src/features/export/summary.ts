@@ -1,6 +1,6 @@
 /** The one message that comes with the CSV in the requester's DM: what it holds, at a glance. */
 import type { Job } from '../../cloudflare/schema.js';
-import { escapeOneLine, formatCount } from '../../slack/blocks/format.js';
+import { escapeOneLine, formatCount, pluralize } from '../../slack/blocks/format.js';
 import { formatJobId } from '../../slack/blocks/job-summary.js';
 import { LIMITS } from '../../slack/blocks/limits.js';
 import type { StatusFilter } from '../../slack/query.js';
@@ -21,9 +21,7 @@ export function renderExportSummary(input: {
 }): string {
   const { job, status, tally } = input;
   const scope = status === undefined ? 'all statuses' : `${status.toLowerCase()} only`;
-  const lines = [
-    `*CSV export of job* ${formatJobId(job.job_id)} (${scope}): ${formatCount(tally.rows)} ${tally.rows === 1 ? 'row' : 'rows'}`,
-  ];
+  const lines = [`*CSV export of job* ${formatJobId(job.job_id)} (${scope}): ${pluralize(tally.rows, 'row')}`];
   const byStatus = top(tally.byStatus).map(([s, n]) => `${formatCount(n)} ${escapeOneLine(s, 40)}`);
   if (byStatus.length > 0) lines.push(`By status: ${byStatus.join(' · ')}`);
   const reasons = top(tally.failureReasons);
