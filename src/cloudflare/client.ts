@@ -82,7 +82,7 @@ export interface CloudflareClientOptions {
   /** Another undici dispatcher (tests); the client then does not close it. */
   dispatcher?: Dispatcher;
   /**
-   * Connections to Cloudflare at once (default 128). A view makes three reads at the same moment, so a burst
+   * Connections to Cloudflare at once (default `DEFAULT_CONNECTIONS`, 256). A view makes three reads at the same moment, so a burst
    * of 50 users' views is 150 requests: with 16 connections they went out in waves, 4–7 s for 1 s reads.
    */
   connections?: number;

@@ -1,7 +1,8 @@
 /**
- * The Bolt listeners (commands, button clicks, and the Home tab's `app_home_opened`): ack first, always, within milliseconds and before any upstream call; then the allow
- * lists (the clicking user, every time: anyone in a channel can click a shared card); then the handler the
- * routes name (src/slack/routes.ts), with one log line and any error routed to the user (src/slack/reply.ts).
+ * The Bolt listeners (commands, button clicks, and the Home tab's `app_home_opened`): ack first, always,
+ * within milliseconds and before any upstream call; then the allow lists (the clicking user, every time:
+ * anyone in a channel can click a shared card); then the handler the routes name (src/slack/routes.ts),
+ * with one log line and any error routed to the user (src/slack/reply.ts).
  */
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { InputError } from '../errors.js';

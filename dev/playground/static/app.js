@@ -437,6 +437,13 @@ function renderHome() {
   homeView.replaceChildren(body);
 }
 
+/** A sidebar link or a tab: highlighted, and `aria-current`, when it is where the user is. */
+function markCurrent(link, current) {
+  link.classList.toggle('active', current);
+  if (current) link.setAttribute('aria-current', 'page');
+  else link.removeAttribute('aria-current');
+}
+
 /** Shows the channel or the Home tab, as the address says (`#home`). Opening Home tells the bot, as Slack does. */
 async function showPane() {
   const messagesTab = location.hash === '#messages';
@@ -445,22 +452,10 @@ async function showPane() {
   homePane.hidden = !home;
   homeView.hidden = messagesTab;
   dmList.hidden = !messagesTab;
-  for (const [tab, active] of [
-    [$('[data-testid="tab-home"]'), !messagesTab],
-    [$('[data-testid="tab-messages"]'), messagesTab],
-  ]) {
-    tab.classList.toggle('active', active);
-    if (active) tab.setAttribute('aria-current', 'page');
-    else tab.removeAttribute('aria-current');
-  }
-  for (const [link, active] of [
-    [$('[data-testid="sidebar-channel-link"]'), !home],
-    [$('[data-testid="sidebar-home"]'), home],
-  ]) {
-    link.classList.toggle('active', active);
-    if (active) link.setAttribute('aria-current', 'page');
-    else link.removeAttribute('aria-current');
-  }
+  markCurrent($('[data-testid="tab-home"]'), !messagesTab);
+  markCurrent($('[data-testid="tab-messages"]'), messagesTab);
+  markCurrent($('[data-testid="sidebar-channel-link"]'), !home);
+  markCurrent($('[data-testid="sidebar-home"]'), home);
   if (!home) {
     input.focus();
     return;

@@ -47,12 +47,7 @@ export function renderHome(data: HomeData): HomeView {
   blocks.push(buildSection(`*Your watches* (${pluralize(data.watches.length, 'job')})`));
   if (data.watches.length === 0) {
     blocks.push(
-      buildContext([
-        `You are not watching any job. \`${COMMAND} watch <job>\` in a channel starts one.`.replace(
-          '<job>',
-          '&lt;job&gt;',
-        ),
-      ]),
+      buildContext([`You are not watching any job. \`${COMMAND} watch &lt;job&gt;\` in a channel starts one.`]),
     );
   }
   data.watches.forEach(({ watch, card, job }, i) => {
