@@ -32,6 +32,16 @@ afterEach(async () => {
   expect(violations).toEqual([]);
 });
 
+/** A job that starts now and processes one message a simulated second: running until the clock moves. */
+function addLiveJob(stack: Stack, total: number): string {
+  return stack.cf.addJob({
+    total,
+    failureRate: 0,
+    createdAt: clock,
+    progress: { kind: 'live', startAfterMs: 0, discoverMs: 1_000, ratePerSecond: 1 },
+  }).id;
+}
+
 const homeText = (stack: Stack, user = USER) => textOf({ text: '', blocks: stack.slack.homeView(user)?.blocks ?? [] });
 
 async function publishes(stack: Stack, open: () => Promise<unknown>): Promise<string> {
@@ -58,12 +68,7 @@ describe('the Home tab', () => {
 
   it('shows a watch as soon as it starts, stops it from Home, and the card says who stopped it', async () => {
     const stack = await start();
-    const job = stack.cf.addJob({
-      total: 100,
-      failureRate: 0,
-      createdAt: clock,
-      progress: { kind: 'live', startAfterMs: 0, discoverMs: 1_000, ratePerSecond: 1 },
-    }).id;
+    const job = addLiveJob(stack, 100);
     await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: `watch ${job}` });
     // Started by the command: the user's Home tab is published with it, unasked.
     await stack.slack.waitFor(() => homeText(stack).includes(job) && homeText(stack).includes('Your watches* (1 job)'));
@@ -79,12 +84,7 @@ describe('the Home tab', () => {
 
   it('drops a watch from Home when its job ends', async () => {
     const stack = await start();
-    const job = stack.cf.addJob({
-      total: 20,
-      failureRate: 0,
-      createdAt: clock,
-      progress: { kind: 'live', startAfterMs: 0, discoverMs: 1_000, ratePerSecond: 1 },
-    }).id;
+    const job = addLiveJob(stack, 20);
     await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: `watch ${job}` });
     await stack.slack.waitFor(() => homeText(stack).includes('Your watches* (1 job)'));
     clock += 60_000;
@@ -95,11 +95,7 @@ describe('the Home tab', () => {
 
   it("a click's note is not wiped by a background refresh that was waiting", async () => {
     const stack = await start(600);
-    const job = stack.cf.addJob({
-      total: 100,
-      createdAt: clock,
-      progress: { kind: 'live', startAfterMs: 0, discoverMs: 1_000, ratePerSecond: 1 },
-    }).id;
+    const job = addLiveJob(stack, 100);
     await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: `watch ${job}` });
     await stack.slack.waitFor((s) => s.channelMessages(CHANNEL).length === 1);
     // The watch start asked for a background refresh; the user opens Home and stops the watch before it runs.
@@ -113,15 +109,7 @@ describe('the Home tab', () => {
   it('gathers a burst of watch changes into a few background publishes', async () => {
     // A delay far longer than the burst takes, so the count does not depend on the machine's speed.
     const stack = await start(1_000);
-    const jobs = Array.from(
-      { length: 8 },
-      () =>
-        stack.cf.addJob({
-          total: 1_000,
-          createdAt: clock,
-          progress: { kind: 'live', startAfterMs: 0, discoverMs: 1_000, ratePerSecond: 1 },
-        }).id,
-    );
+    const jobs = Array.from({ length: 8 }, () => addLiveJob(stack, 1_000));
     const before = stack.slack.callsTo('views.publish').length;
     await Promise.all(
       jobs.map((job) => stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: `watch ${job}` })),

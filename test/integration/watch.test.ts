@@ -77,6 +77,17 @@ async function watchCommand(stack: Stack, jobId: string, user = USER): Promise<S
   return stack.slack.waitFor((s) => s.channelMessages(CHANNEL).length > before && s.channelMessages(CHANNEL).at(-1));
 }
 
+/** Stop watching the card, then delete it in Slack: the bot hears nothing of that until it next edits it. */
+async function stopThenDelete(stack: Stack, card: SimMessage): Promise<void> {
+  await stack.slack.click({
+    userId: USER,
+    message: stack.slack.message(CHANNEL, card.ts)!,
+    actionId: stopWatchButton.actionId,
+  });
+  await stack.slack.waitFor((s) => /Watch stopped by/.test(textOf(s.message(CHANNEL, card.ts))));
+  stack.slack.deleteMessage(CHANNEL, card.ts);
+}
+
 function replies(stack: Stack, card: SimMessage): SimMessage[] {
   return stack.slack.threadReplies(CHANNEL, card.ts);
 }
@@ -318,14 +329,7 @@ describe('watch', () => {
     const stack = await start();
     const job = addLiveJob(stack);
     const card = await watchCommand(stack, job);
-    await stack.slack.click({
-      userId: USER,
-      message: stack.slack.message(CHANNEL, card.ts)!,
-      actionId: stopWatchButton.actionId,
-    });
-    await stack.slack.waitFor((s) => /Watch stopped by/.test(textOf(s.message(CHANNEL, card.ts))));
-    // Deleted in Slack: the bot hears nothing of it until it next edits the card.
-    stack.slack.deleteMessage(CHANNEL, card.ts);
+    await stopThenDelete(stack, card);
 
     const again = await watchCommand(stack, job);
     expect(again.ts).not.toBe(card.ts);
@@ -343,13 +347,7 @@ describe('watch', () => {
     const stack = await start();
     const job = addLiveJob(stack);
     const card = await watchCommand(stack, job);
-    await stack.slack.click({
-      userId: USER,
-      message: stack.slack.message(CHANNEL, card.ts)!,
-      actionId: stopWatchButton.actionId,
-    });
-    await stack.slack.waitFor((s) => /Watch stopped by/.test(textOf(s.message(CHANNEL, card.ts))));
-    stack.slack.deleteMessage(CHANNEL, card.ts);
+    await stopThenDelete(stack, card);
     clock += 60_000;
 
     const final = await watchCommand(stack, job);
