@@ -31,6 +31,8 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     restoreMocks: true,
+    // One throw-away PostgreSQL cluster for the run (skipped with a hint where PostgreSQL is missing, except in CI).
+    globalSetup: ['test/global-setup.ts'],
     sequence: { sequencer: SlowFirstSequencer },
     projects: [
       {

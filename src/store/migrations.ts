@@ -16,6 +16,8 @@
  *   notice_state ('none' | 'posting' | 'posted'), notice_started_at, notice_ts (exactly-once completion notice),
  *   failure_count, last_error, lease_owner + lease_until (one instance runs a watch at a time; a crashed
  *   instance's lease simply expires).
+ *
+ * locks (version 2) — named locks with a time limit (`LockStore`): key, owner, until.
  */
 import type Database from 'better-sqlite3';
 import type { Logger } from '../logger.js';
@@ -71,6 +73,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX watches_one_active_per_card ON watches (card_id) WHERE state = 'active';
       CREATE INDEX watches_due ON watches (next_run_at, id) WHERE state = 'active';
       CREATE INDEX watches_notice_posting ON watches (notice_started_at) WHERE notice_state = 'posting';
+    `,
+  },
+  {
+    name: 'named locks',
+    sql: `
+      CREATE TABLE locks (
+        key   TEXT    PRIMARY KEY,
+        owner TEXT    NOT NULL,
+        until INTEGER NOT NULL
+      ) STRICT;
     `,
   },
 ];

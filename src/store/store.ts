@@ -222,6 +222,14 @@ function prepareStatements(db: Database.Database) {
        WHERE id = @id AND state = 'active' AND next_run_at <= @now
          AND (lease_until IS NULL OR lease_until <= @now)`,
     ),
+    lockTake: db.prepare<Params, { owner: string }>(
+      // Free, expired or already ours: it becomes ours until @until. Held by someone else: left alone.
+      `INSERT INTO locks (key, owner, until) VALUES (@key, @owner, @until)
+       ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, until = excluded.until
+       WHERE locks.owner = excluded.owner OR locks.until <= @now
+       RETURNING owner`,
+    ),
+    lockRelease: write(`DELETE FROM locks WHERE key = @key AND owner = @owner`),
     renew: write(
       `UPDATE watches SET lease_until = @until WHERE id = @id AND state = 'active' AND lease_owner = @owner`,
     ),
@@ -372,6 +380,19 @@ class SqliteStore implements Store {
     return this.#sql.countActive.get()?.n ?? 0;
   }
 
+  async claimDueWatches(owner: string, leaseMs: number, limit: number, now = this.#now()): Promise<Watch[]> {
+    // IMMEDIATE: the read and the leases under one write lock, so two processes never claim the same watch.
+    return this.#db
+      .transaction(() => {
+        const due = this.#sql.dueWatches.all({ now: +now, limit });
+        const until = +now + leaseMs;
+        return due
+          .filter((row) => this.#changed(this.#sql.claim.run({ id: row.id, owner, now: +now, until })))
+          .map((row) => toWatch({ ...row, lease_owner: owner, lease_until: until }));
+      })
+      .immediate();
+  }
+
   async claimWatch(watchId: number, owner: string, leaseMs: number, now = this.#now()): Promise<boolean> {
     return this.#changed(this.#sql.claim.run({ id: watchId, owner, now: +now, until: +now + leaseMs }));
   }
@@ -421,6 +442,24 @@ class SqliteStore implements Store {
 
   async reclaimNotice(watchId: number, olderThan: Date, now = this.#now()): Promise<boolean> {
     return this.#changed(this.#sql.reclaimNotice.run({ id: watchId, olderThan: +olderThan, now: +now }));
+  }
+
+  async tryLock(key: string, owner: string, ttlMs: number, now = this.#now()): Promise<boolean> {
+    return this.#sql.lockTake.get({ key, owner, now: +now, until: +now + ttlMs }) !== undefined;
+  }
+
+  async releaseLock(key: string, owner: string): Promise<boolean> {
+    return this.#changed(this.#sql.lockRelease.run({ key, owner }));
+  }
+
+  async health(): Promise<{ ok: boolean; reason?: string }> {
+    if (!this.#db.open) return { ok: false, reason: 'the store is closed' };
+    try {
+      this.#db.prepare('SELECT 1').get();
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, reason: `the store does not answer: ${(error as Error).message}` };
+    }
   }
 
   async describe(): Promise<StoreDescription> {

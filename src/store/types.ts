@@ -115,10 +115,36 @@ export interface StoreDescription {
  *   thatTs)`; not found → post it, then `completeNotice`. `olderThan` must exceed the longest a post can
  *   take, so a live poster is never raced.
  */
-export interface Store extends CardStore, WatchStore, NoticeStore {
+export interface Store extends CardStore, WatchStore, NoticeStore, LockStore {
   describe(): Promise<StoreDescription>;
+  /**
+   * Whether the store can be used now, for `/readyz`: its migrations have run and the database answers.
+   * Never throws; cheap enough to call on every probe.
+   */
+  health(): Promise<StoreHealth>;
   /** Checkpoints and closes; calling it again does nothing. */
   close(): Promise<void>;
+}
+
+export interface StoreHealth {
+  ok: boolean;
+  /** Why not, for the probe's body and the log (no credentials). */
+  reason?: string;
+}
+
+/**
+ * Named locks with a time limit, shared by every instance on the database: a decision that must be taken
+ * once across replicas (post this channel's card for a job) runs while holding one. An instance that dies
+ * holding a lock loses it when `ttlMs` passes.
+ */
+export interface LockStore {
+  /**
+   * Takes `key` for `owner` until `now + ttlMs`: `true` when it was free, expired, or already `owner`'s (which
+   * renews it); `false` while another owner holds it.
+   */
+  tryLock(key: string, owner: string, ttlMs: number, now?: Date): Promise<boolean>;
+  /** Gives `key` up if `owner` holds it. */
+  releaseLock(key: string, owner: string): Promise<boolean>;
 }
 
 /** Status cards: what was posted where, what it shows, whether it can still be edited. */
@@ -157,6 +183,12 @@ export interface WatchStore {
   /** The active watches a user started, newest first (their Home tab). */
   listActiveWatchesStartedBy(userId: string): Promise<Watch[]>;
   countActiveWatches(): Promise<number>;
+  /**
+   * Claims up to `limit` due watches for `owner` in one step (the due ones whose lease is free or expired,
+   * soonest first) and returns them leased until `now + leaseMs`. Instances claiming at the same moment get
+   * disjoint sets.
+   */
+  claimDueWatches(owner: string, leaseMs: number, limit: number, now?: Date): Promise<Watch[]>;
   /** Takes the lease if the watch is active, due and unleased (or its lease expired). Only one caller wins. */
   claimWatch(watchId: number, owner: string, leaseMs: number, now?: Date): Promise<boolean>;
   /** Extends a lease `owner` still holds (for a slow refresh). */
