@@ -258,6 +258,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoHandle> {
       access: { allowedUsers: null, allowedChannels: null, writeUsers: new Set([DEMO_USER.id]) },
       watch: { intervalSeconds: Math.max(1, Math.round(watchIntervalMs / 1000)), maxHours: 12 },
       dataDir,
+      databaseUrl: undefined,
       logLevel: options.logLevel ?? 'warn',
     };
     const bot = createApp({ config, logger, watchTiming: { intervalMs: watchIntervalMs } });

@@ -17,6 +17,7 @@ import { WatchService } from './features/watch/watches.js';
 import { HEALTH_PATH, healthHandler, startHealthServer } from './health.js';
 import { type Logger, toSlackLogger } from './logger.js';
 import type { AppContext } from './slack/context.js';
+import { Deliveries } from './slack/deliveries.js';
 import { InFlight } from './slack/in-flight.js';
 import { registerListeners } from './slack/listeners.js';
 import { guardSlackRequests } from './slack/request-guard.js';
@@ -205,6 +206,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
     exports,
     now,
     inFlight: new InFlight(),
+    deliveries: new Deliveries(store, logger.child({ module: 'deliveries' })),
   };
 
   registerListeners(app, ctx);

@@ -37,6 +37,8 @@ export interface Config {
   };
   watch: { intervalSeconds: number; maxHours: number };
   dataDir: string;
+  /** `postgres://…`: the shared PostgreSQL store and budget instead of SQLite in `dataDir`. */
+  databaseUrl: string | undefined;
   logLevel: string;
 }
 
@@ -106,6 +108,17 @@ export const EnvSchema = z.object({
   BULKJOB_WATCH_MAX_HOURS: intInRange(1, 72, 12),
   BULKJOB_CLOUDFLARE_BUDGET: intInRange(10, CLOUDFLARE_LIMIT_PER_5_MIN, DEFAULT_BUDGET_PER_5_MIN),
   BULKJOB_DATA_DIR: z.preprocess(blankToUndefined, z.string().default('./data')),
+  // The URL holds the database password: the message never quotes it.
+  DATABASE_URL: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .refine(
+        (u) => /^postgres(ql)?:$/.test(URL.parse(u)?.protocol ?? '') && (URL.parse(u)?.hostname ?? '') !== '',
+        'must be a PostgreSQL URL, postgres://user:password@host:5432/database',
+      )
+      .optional(),
+  ),
   LOG_LEVEL: z.preprocess(
     blankToUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -178,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     watch: { intervalSeconds: e.BULKJOB_WATCH_INTERVAL, maxHours: e.BULKJOB_WATCH_MAX_HOURS },
     dataDir: e.BULKJOB_DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -263,6 +263,12 @@ export function userMessageFor(error: unknown): string {
       : 'Slack is having trouble right now and did not answer bulkjob. Try again in a minute (https://slack-status.com).';
   }
   const name = (error as { name?: unknown })?.name;
+  if (error instanceof BotError && error.code === 'store_lock_busy') {
+    return 'Another bulkjob instance is still working on this job in this channel. Try again in a moment.';
+  }
+  if (error instanceof BotError && error.code === 'store_unavailable') {
+    return 'bulkjob cannot reach its database right now, so cards and watches cannot be saved; viewing jobs still works. Try again in a minute.';
+  }
   if ((error instanceof BotError && error.code.startsWith('store_')) || name === 'SqliteError') {
     return 'bulkjob could not save this in its database (busy or unavailable). Try again; if it keeps happening, tell the bot’s admin.';
   }

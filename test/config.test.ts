@@ -39,6 +39,7 @@ describe('loadConfig', () => {
     expect(config.access.writeUsers.size).toBe(0);
     expect(config.watch).toEqual({ intervalSeconds: 30, maxHours: 12 });
     expect(config.dataDir).toBe('./data');
+    expect(config.databaseUrl).toBeUndefined();
     expect(config.logLevel).toBe('info');
   });
 
@@ -59,8 +60,10 @@ describe('loadConfig', () => {
       BULKJOB_WATCH_MAX_HOURS: '2',
       BULKJOB_CLOUDFLARE_BUDGET: '120',
       BULKJOB_DATA_DIR: '/var/lib/bulkjob',
+      DATABASE_URL: 'postgres://bulkjob:s3cret@db.internal:5432/bulkjob',
       LOG_LEVEL: 'debug',
     });
+    expect(config.databaseUrl).toBe('postgres://bulkjob:s3cret@db.internal:5432/bulkjob');
     expect(config.cloudflare.auth).toEqual({ kind: 'key', email: 'soc@example.com', key: 'legacy-key' });
     expect(config.slack.apiUrl).toBe('https://slack-gov.com/api');
     expect(config.slack.appToken).toBe('xapp-1-abc');
@@ -72,6 +75,14 @@ describe('loadConfig', () => {
     expect(config.watch).toEqual({ intervalSeconds: 10, maxHours: 2 });
     expect(config.cloudflare.budgetPer5Min).toBe(120);
     expect(config.dataDir).toBe('/var/lib/bulkjob');
+  });
+
+  it('refuses a DATABASE_URL that is not PostgreSQL, without quoting it (it holds a password)', () => {
+    for (const url of ['mysql://u:hunter2@db/x', 'hunter2', 'postgres://']) {
+      const problems = problemsFor({ ...BASE, DATABASE_URL: url });
+      expect(problems).toEqual(['DATABASE_URL: must be a PostgreSQL URL, postgres://user:password@host:5432/database']);
+    }
+    expect(problemsFor({ ...BASE, DATABASE_URL: 'postgresql://localhost/bulkjob' })).toEqual([]);
   });
 
   it('Socket Mode needs no signing secret', () => {

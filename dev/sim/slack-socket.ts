@@ -123,17 +123,25 @@ export class SocketModeServer {
     return structuredClone(this.#connections);
   }
 
+  /**
+   * Which open connection gets an envelope: the newest (default: a reconnect test knows where it goes), or
+   * one at random, as Slack does across several replicas' connections.
+   */
+  spread: 'newest' | 'random' = 'newest';
+
   /** Every envelope sent so far, oldest first. */
   get envelopes(): SocketEnvelope[] {
     return structuredClone(this.#envelopes);
   }
 
   /**
-   * Sends an envelope on the newest open connection and waits for its ack, at most `ackDeadlineMs`. Throws
+   * Sends an envelope on the newest open connection (or, with `spread = 'random'`, on any open one, as Slack
+   * spreads envelopes over an app's connections) and waits for its ack, at most `ackDeadlineMs`. Throws
    * when no connection is open, or when the connection closes before the ack (Slack's delivery failed).
    */
   deliver(type: EnvelopeType, payload: Record<string, unknown>, acceptsResponsePayload: boolean): Promise<SocketAck> {
-    const connection = [...this.#open.values()].at(-1);
+    const open = [...this.#open.values()];
+    const connection = this.spread === 'random' ? open[Math.floor(Math.random() * open.length)] : open.at(-1);
     if (!connection) {
       return Promise.reject(new Error('no Socket Mode connection is open: is the app connected?'));
     }

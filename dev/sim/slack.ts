@@ -141,6 +141,11 @@ export interface SendCommandInput {
   signing?: Signing;
   /** Default: the simulator's `transport`. */
   transport?: Transport;
+  /**
+   * Deliver the same request this many times at once (default 1), as Slack does when it retries an unacked
+   * envelope on another connection: the same trigger_id and response_url, each delivery to the next bot.
+   */
+  deliveries?: number;
 }
 
 export interface ClickInput {
@@ -158,6 +163,8 @@ export interface ClickInput {
   signing?: Signing;
   /** Default: the simulator's `transport`. */
   transport?: Transport;
+  /** Deliver the same click this many times at once (see `SendCommandInput.deliveries`). */
+  deliveries?: number;
 }
 
 /** What the bot answered to a command or click. */
@@ -261,6 +268,12 @@ export class SlackSim {
   readonly state: SlackState;
   /** The bot's events URL (`http://127.0.0.1:<port>/slack/events`); set it once the bot listens. */
   botUrl: string | undefined;
+  /**
+   * Several replicas behind a load balancer without sticky sessions: when set, each HTTP delivery goes to
+   * the next of these URLs in turn (`botUrl` is then unused).
+   */
+  botUrls: string[] = [];
+  #nextBot = 0;
   now: () => number;
   /** How `sendCommand` and `click` reach the bot unless a call says otherwise. */
   transport: Transport;
@@ -476,6 +489,11 @@ export class SlackSim {
     return this.#socket?.connections ?? [];
   }
 
+  /** Spread envelopes over every open connection at random, as Slack does with several replicas. */
+  set socketSpread(spread: 'newest' | 'random') {
+    if (this.#socket) this.#socket.spread = spread;
+  }
+
   /** The Socket Mode connections open now. */
   get openSocketConnections(): SocketConnection[] {
     return this.socketConnections.filter((connection) => connection.closedAtMs === undefined);
@@ -654,11 +672,12 @@ export class SlackSim {
       responseUrl: responseUrl.url,
       triggerId,
     });
-    const result =
+    const result = await this.#deliverTimes(input.deliveries, () =>
       (input.transport ?? this.transport) === 'socket'
         ? // Over the socket the payload is the same fields as an object; Slack shows the ack's payload.
-          await this.#deliverOverSocket('slash_commands', Object.fromEntries(new URLSearchParams(body)), input.signing)
-        : await this.#deliver(body, input.signing ?? 'valid');
+          this.#deliverOverSocket('slash_commands', Object.fromEntries(new URLSearchParams(body)), input.signing)
+        : this.#deliver(body, input.signing ?? 'valid'),
+    );
     if (result.status === 200) this.#postAckBody(result.body, responseUrl.record);
     return { ...result, responseUrl: responseUrl.url, triggerId };
   }
@@ -757,13 +776,11 @@ export class SlackSim {
       triggerId,
       actionTs: this.state.nextTs(),
     });
-    const result =
+    const result = await this.#deliverTimes(input.deliveries, () =>
       (input.transport ?? this.transport) === 'socket'
-        ? await this.#deliverOverSocket('interactive', payload, input.signing)
-        : await this.#deliver(
-            new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
-            input.signing ?? 'valid',
-          );
+        ? this.#deliverOverSocket('interactive', payload, input.signing)
+        : this.#deliver(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), input.signing ?? 'valid'),
+    );
     return { ...result, responseUrl: responseUrl.url, triggerId };
   }
 
@@ -780,12 +797,24 @@ export class SlackSim {
     return `${Math.floor(this.now() / 1000)}.${this.#randomId()}`;
   }
 
+  /** One request delivered `times` times at once; the first delivery's result. */
+  async #deliverTimes<T>(times: number | undefined, deliver: () => Promise<T>): Promise<T> {
+    const results = await Promise.all(Array.from({ length: Math.max(1, times ?? 1) }, deliver));
+    return results[0]!;
+  }
+
+  #targetUrl(): string {
+    if (this.botUrls.length > 0) return this.botUrls[this.#nextBot++ % this.botUrls.length]!;
+    if (this.botUrl === undefined) throw new Error('SlackSim.botUrl is not set: where should Slack send this?');
+    return this.botUrl;
+  }
+
   async #deliver(
     body: string,
     signing: Signing,
     contentType = 'application/x-www-form-urlencoded',
   ): Promise<Omit<DeliveryResult, 'responseUrl' | 'triggerId'>> {
-    if (this.botUrl === undefined) throw new Error('SlackSim.botUrl is not set: where should Slack send this?');
+    const url = this.#targetUrl();
     const nowSeconds = Math.floor(this.now() / 1000);
     // Stale: correctly signed, but six minutes old, so only the timestamp check can catch it.
     const timestamp = signing === 'stale' ? nowSeconds - 6 * 60 : nowSeconds;
@@ -797,7 +826,7 @@ export class SlackSim {
     };
     if (signing !== 'missing') headers['x-slack-signature'] = signSlackRequest(secret, timestamp, body);
     const started = performance.now();
-    const response = await fetch(this.botUrl, { method: 'POST', headers, body, signal: AbortSignal.timeout(30_000) });
+    const response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(30_000) });
     const text = await response.text();
     const ackMs = performance.now() - started;
     return { status: response.status, body: text, ackMs, timedOut: ackMs > this.ackDeadlineMs };

@@ -11,6 +11,7 @@ import type { HomeService } from '../features/home/home.js';
 import type { WatchService } from '../features/watch/watches.js';
 import type { Logger } from '../logger.js';
 import type { ClickInput } from './click.js';
+import type { Deliveries } from './deliveries.js';
 import type { InFlight } from './in-flight.js';
 import type { TrackFields } from './reply.js';
 import type { Respond } from './respond.js';
@@ -30,6 +31,8 @@ export interface AppContext {
   now: () => Date;
   /** Listener work still running after its ack; a graceful stop waits for it. */
   inFlight: InFlight;
+  /** Drops a request Slack delivered twice (to this replica or another). */
+  deliveries: Deliveries;
 }
 
 /** What commands and clicks have in common: the services, the answer, the log line. */

@@ -23,6 +23,7 @@ const unanswerable: Respond = async () => {
 export function registerListeners(app: App, ctx: AppContext): void {
   app.command(COMMAND, async ({ command, ack, client }) => {
     await ack();
+    if (!(await firstDelivery(ctx, command.trigger_id))) return;
     const userId = command.user_id;
     const channelId = command.channel_id;
     const { respond, late } = answerOnce(
@@ -56,6 +57,7 @@ export function registerListeners(app: App, ctx: AppContext): void {
 
   app.action<BlockAction<ButtonAction>>(new RegExp(`^${ACTION_PREFIX}`), async ({ ack, body, action, client }) => {
     await ack();
+    if (!(await firstDelivery(ctx, body.trigger_id))) return;
     const click = readClick(body, action);
     // A Home click has no response_url and no channel: its handler answers on Home itself.
     const answer = click.fromHome
@@ -88,4 +90,11 @@ export function registerListeners(app: App, ctx: AppContext): void {
       answer?.late,
     );
   });
+}
+
+/** `false` for a request already handled (Slack delivered it twice); logged once, answered by the first. */
+async function firstDelivery(ctx: AppContext, triggerId: string | undefined): Promise<boolean> {
+  if (await ctx.deliveries.first(triggerId)) return true;
+  ctx.logger.info('duplicate delivery from Slack ignored: another delivery of it is being handled');
+  return false;
 }

@@ -230,6 +230,7 @@ function prepareStatements(db: Database.Database) {
        RETURNING owner`,
     ),
     lockRelease: write(`DELETE FROM locks WHERE key = @key AND owner = @owner`),
+    locksPrune: write(`DELETE FROM locks WHERE until <= @now`),
     renew: write(
       `UPDATE watches SET lease_until = @until WHERE id = @id AND state = 'active' AND lease_owner = @owner`,
     ),
@@ -270,12 +271,16 @@ function prepareStatements(db: Database.Database) {
   };
 }
 
+/** Every this many `tryLock` calls, expired locks are deleted. */
+const LOCK_PRUNE_EVERY = 200;
+
 const ENDED_STATES: ReadonlySet<string> = new Set<EndedWatchState>(['finished', 'stopped', 'expired', 'lost']);
 
 class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #now: () => Date;
   readonly #sql: ReturnType<typeof prepareStatements>;
+  #lockCalls = 0;
 
   constructor(db: Database.Database, now: () => Date) {
     this.#db = db;
@@ -445,6 +450,8 @@ class SqliteStore implements Store {
   }
 
   async tryLock(key: string, owner: string, ttlMs: number, now = this.#now()): Promise<boolean> {
+    // Expired locks are dead weight (a delivery's id is never asked about again): cleared now and then.
+    if (++this.#lockCalls % LOCK_PRUNE_EVERY === 0) this.#sql.locksPrune.run({ now: +now });
     return this.#sql.lockTake.get({ key, owner, now: +now, until: +now + ttlMs }) !== undefined;
   }
 

@@ -96,7 +96,8 @@ export interface StoreDescription {
  * else won, or it already happened), so several app instances can share one database file.
  *
  * Watch loop, per instance (`owner` is a per-process id):
- * 1. `listDueWatches(now, n)`; for each, `claimWatch(id, owner, leaseMs)` — skip it on `false`.
+ * 1. `claimDueWatches(owner, leaseMs, n)`: a batch of due watches, leased to this instance; while a refresh
+ *    runs its lease is renewed (`renewLease`), and a failed renewal means another instance owns it now.
  * 2. Refresh the card; compare the render hash with `card.lastRenderHash`, chat.update only if it
  *    changed, then `markCardRendered`.
  * 3. Not terminal: `scheduleNext(id, owner, next)` (also releases the lease; `false` = the lease was lost

@@ -2,6 +2,7 @@
  * The HTTP edge: signed requests that are not what Slack sends. Each is refused with a 4xx and one log line,
  * reaches no handler and no Cloudflare, and never becomes an unhandled rejection.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildCommandBody, SimIdentity } from '../../dev/sim/slack-payloads.js';
 import { slackSignature } from '../helpers/slack-signing.js';
@@ -61,7 +62,8 @@ function command(text: string, fields: { team?: string; responseUrl?: string } =
       command: '/bulkjob',
       text,
       responseUrl: fields.responseUrl ?? `${stack.slack.url}/response/edge-${Math.random().toString(36).slice(2)}`,
-      triggerId: 'trigger-edge',
+      // Slack gives every request a trigger id of its own (bulkjob drops a second delivery of one).
+      triggerId: `trigger-${randomUUID()}`,
     }),
   );
   if (fields.team) body.set('team_id', fields.team);

@@ -31,7 +31,7 @@ export interface WatcherDeps {
   tickMs?: number;
   /** The Cloudflare requests watches may use per window (the budget's background share); intervals stretch to fit. */
   backgroundBudget?: { limit: number; windowMs: number };
-  /** How long a claimed watch stays this instance's if it dies mid-refresh (tests shorten it). */
+  /** How long a claimed watch stays this instance's if it dies mid-refresh (default about one interval; tests shorten it). */
   leaseMs?: number;
   /** How long a notice may stay `posting` before it is looked for and, if absent, posted again (tests). */
   stuckNoticeMs?: number;
@@ -42,10 +42,13 @@ export interface WatcherDeps {
 }
 
 /**
- * A lease outlives the slowest refresh we allow with room to spare: Cloudflare retries stop at 20 s a
- * read (at most six reads), Slack calls at 10 s an attempt, three attempts.
+ * A claimed watch is this instance's for one lease, renewed every third of it while its refresh runs, so a
+ * slow refresh keeps its watch and an instance killed mid-refresh loses it within one lease: another
+ * replica (or the restarted one) resumes it at its next tick. About one watch interval, within bounds: a
+ * lease far shorter than Slack's or Cloudflare's time limits would be renewed more than it is used.
  */
-const LEASE_MS = 5 * 60_000;
+const MIN_LEASE_MS = 10_000;
+const MAX_LEASE_MS = 60_000;
 /** Watches claimed and refreshed at once; the next batch is claimed only when this one is done. */
 const CONCURRENCY = 4;
 /** Batches a tick may run before it yields to the next tick. */
@@ -145,18 +148,52 @@ export class Watcher implements WatchLoop {
   async tick(): Promise<void> {
     const { store, now } = this.#deps;
     await this.#recoverStuckNotices();
+    const leaseMs = this.#leaseMs();
     for (let batch = 0; batch < MAX_BATCHES_PER_TICK && !this.#stopped; batch++) {
-      const due = await store.listDueWatches(now(), CONCURRENCY);
-      const leaseMs = this.#deps.leaseMs ?? LEASE_MS;
-      const won = await Promise.all(due.map((w) => store.claimWatch(w.id, this.#owner, leaseMs, now())));
-      const claimed = due.filter((_, at) => won[at]);
+      // One step: replicas claiming at the same moment get disjoint batches.
+      const claimed = await store.claimDueWatches(this.#owner, leaseMs, CONCURRENCY, now());
       if (claimed.length === 0) return;
       // allSettled: one refresh's failure must not leave the others running unattended.
-      await Promise.allSettled(claimed.map((w) => this.#refresh(w)));
+      await Promise.allSettled(claimed.map((w) => this.#whileLeased(w, leaseMs)));
     }
   }
 
-  async #refresh(watch: Watch): Promise<void> {
+  #leaseMs(): number {
+    return this.#deps.leaseMs ?? Math.min(MAX_LEASE_MS, Math.max(MIN_LEASE_MS, this.#baseIntervalMs()));
+  }
+
+  /**
+   * Refreshes a claimed watch, renewing its lease every third of it. A renewal that fails means another
+   * instance may own the watch now (this one stalled past its lease): the refresh is aborted, and whatever it
+   * had begun stays safe because notices and ends are compare-and-set in the store.
+   */
+  async #whileLeased(watch: Watch, leaseMs: number): Promise<void> {
+    const { store, now, logger } = this.#deps;
+    const lost = new AbortController();
+    const renew = setInterval(
+      () => {
+        store.renewLease(watch.id, this.#owner, leaseMs, now()).then(
+          (held) => {
+            if (!held && !lost.signal.aborted) {
+              lost.abort(new Error('this instance no longer holds the watch'));
+              logger.warn({ watch: watch.id }, 'watch lease lost mid-refresh; leaving the watch to its new owner');
+            }
+          },
+          // The store blipped: keep going; the lease is tried again in a third of it.
+          (err: unknown) => logger.warn({ err, watch: watch.id }, 'renewing a watch lease failed'),
+        );
+      },
+      Math.max(50, Math.floor(leaseMs / 3)),
+    );
+    renew.unref();
+    try {
+      await this.#refresh(watch, AbortSignal.any([this.#abort.signal, lost.signal]));
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  async #refresh(watch: Watch, signal: AbortSignal): Promise<void> {
     const { store, cards, logger, now } = this.#deps;
     const card = await store.findCardById(watch.cardId);
     if (!card || card.lostAt) {
@@ -172,7 +209,7 @@ export class Watcher implements WatchLoop {
       log.info('watch ended: its channel or its watcher is no longer allowed');
       return;
     }
-    const opts = { priority: 'background', signal: this.#abort.signal } as const;
+    const opts = { priority: 'background', signal } as const;
     const expired = now().getTime() >= watch.expiresAt.getTime();
     try {
       const job = await cards.readJob(card, opts);
@@ -190,7 +227,7 @@ export class Watcher implements WatchLoop {
       await store.scheduleNext(watch.id, this.#owner, new Date(now().getTime() + (await this.intervalMs())));
     } catch (error) {
       try {
-        await this.#handleFailure(watch, error, expired, log);
+        await this.#handleFailure(watch, error, expired, signal, log);
       } catch (storeError) {
         // The store itself failed (busy, closed at shutdown): the lease expires and the watch runs again.
         log.error({ err: storeError }, 'could not record a failed watch refresh');
@@ -203,9 +240,15 @@ export class Watcher implements WatchLoop {
     if (await this.#deps.store.finishWatch(watch.id, state, this.#deps.now())) this.#deps.onEnded?.(watch.startedBy);
   }
 
-  async #handleFailure(watch: Watch, error: unknown, expired: boolean, log: Logger): Promise<void> {
+  async #handleFailure(
+    watch: Watch,
+    error: unknown,
+    expired: boolean,
+    signal: AbortSignal,
+    log: Logger,
+  ): Promise<void> {
     const { store, now } = this.#deps;
-    if (this.#abort.signal.aborted) {
+    if (signal.aborted) {
       await store.releaseWatch(watch.id, this.#owner);
       return;
     }

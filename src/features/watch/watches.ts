@@ -8,7 +8,8 @@ import { SlackApiError } from '../../errors.js';
 import { hasEnded } from '../../rules.js';
 import { describeOutcome } from '../../slack/blocks/job-summary.js';
 import { KeyedLock } from '../../slack/keyed-lock.js';
-import type { Card, WatchStore } from '../../store/types.js';
+import { withStoreLock } from '../../store/lock.js';
+import type { Card, LockStore, WatchStore } from '../../store/types.js';
 import type { CardWatch } from '../card/blocks.js';
 import type { CardService, CardTarget } from '../card/cards.js';
 
@@ -23,7 +24,7 @@ export interface WatchLoop {
 export interface WatchServiceDeps {
   config: Config;
   cloudflare: CloudflareClient;
-  store: WatchStore;
+  store: WatchStore & LockStore;
   cards: CardService;
   loop: WatchLoop;
   now: () => Date;
@@ -43,8 +44,10 @@ export class WatchService {
   }
 
   start(target: CardTarget): Promise<WatchOutcome> {
-    // Two Watch clicks for one job in one channel must not post two cards.
-    return this.#lock.run(`${target.channelId} ${target.jobId}`, () => this.#start(target));
+    // Two Watch clicks for one job in one channel must not post two cards, whichever instances they reach:
+    // the decision is taken holding the database's lock (the in-process lock only spares it the polling).
+    const key = `${target.channelId} ${target.jobId}`;
+    return this.#lock.run(key, () => withStoreLock(this.#deps.store, `watch-card ${key}`, () => this.#start(target)));
   }
 
   async #start(target: CardTarget): Promise<WatchOutcome> {
