@@ -5,6 +5,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, SocketModeReceiver, type SocketModeReceiverOptions, webApi } from '@slack/bolt';
+import { InProcessBudget } from './cloudflare/budget.js';
 import { CloudflareClient, type CloudflareClientOptions } from './cloudflare/client.js';
 import type { Config } from './config.js';
 import { withDeadline } from './deadline.js';
@@ -57,6 +58,8 @@ export interface AppDeps {
   exportTempRoot?: string;
   /** How long a background Home refresh gathers changes (default 2 s; tests shorten it). */
   homeRefreshDelayMs?: number;
+  /** The Cloudflare budget's window (default Cloudflare's 5 minutes; multi-replica tests shorten it). */
+  budgetWindowMs?: number;
   /** Graceful stop timing overrides (tests), in milliseconds. */
   stopTiming?: Partial<typeof STOP_TIMING>;
 }
@@ -85,7 +88,10 @@ export function createApp(deps: AppDeps): BulkjobApp {
       accountId: config.cloudflare.accountId,
       auth: config.cloudflare.auth,
       logger: logger.child({ module: 'cloudflare' }),
-      budgetPer5Min: config.cloudflare.budgetPer5Min,
+      budget: new InProcessBudget({
+        limit: config.cloudflare.budgetPer5Min,
+        ...(deps.budgetWindowMs ? { windowMs: deps.budgetWindowMs } : {}),
+      }),
       ...deps.cloudflareOptions,
     });
   const store = deps.store ?? openStore({ dataDir: config.dataDir, logger: logger.child({ module: 'store' }) });

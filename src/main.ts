@@ -16,8 +16,10 @@ export interface StartIo {
   stderr: (line: string) => void;
   /** Log destination (tests capture it); default stdout. */
   logDestination?: { write(line: string): void };
-  /** App options the environment does not set (tests: Socket Mode timing). */
-  app?: Pick<AppDeps, 'socketMode'>;
+  /** App options the environment does not set (tests: Socket Mode timing, watch timing). */
+  app?: Partial<Pick<AppDeps, 'socketMode' | 'watchTiming' | 'homeRefreshDelayMs' | 'budgetWindowMs'>>;
+  /** Bind one interface (tests: loopback); default all. */
+  host?: string;
 }
 
 export type StartResult =
@@ -48,7 +50,7 @@ export async function startFromEnv(io: StartIo): Promise<StartResult> {
   let bot: BulkjobApp | undefined;
   try {
     bot = createApp({ config, logger, ...io.app });
-    const { port } = await bot.start();
+    const { port } = await bot.start(undefined, io.host);
     logger.info(
       {
         mode: config.slack.appToken ? 'socket' : 'http',

@@ -4,7 +4,7 @@
  * a one-line hint — except in CI (`CI=true`), where a missing PostgreSQL fails the run instead.
  */
 import type { TestProject } from 'vitest/node';
-import { findPostgresBin, POSTGRES_HINT, startPostgresCluster } from './helpers/postgres-cluster.js';
+import { findPostgresBin, POSTGRES_HINT, startPostgresCluster } from '../dev/postgres-cluster.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describe, inject } from 'vitest';
-import { POSTGRES_HINT } from './postgres-cluster.js';
+import { POSTGRES_HINT } from '../../dev/postgres-cluster.js';
 
 export const POSTGRES_URL = inject('postgresUrl');
 

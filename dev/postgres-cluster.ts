@@ -1,5 +1,5 @@
 /**
- * A throw-away PostgreSQL cluster for the tests: `initdb` into a temporary directory, started on a free
+ * A throw-away PostgreSQL cluster for the tests and the benchmark: `initdb` into a temporary directory, started on a free
  * loopback port with durability off (a test database need not survive a power cut), removed afterwards.
  * PostgreSQL refuses to run as root, so as root the cluster belongs to the `postgres` user (Debian's
  * package creates it) and every server program runs through `runuser`.
