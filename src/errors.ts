@@ -129,6 +129,42 @@ export class BudgetExhaustedError extends BotError {
 }
 
 /**
+ * One Slack user has used their fair share of the bot's Cloudflare budget in this window: they wait, the
+ * rest of the team is still served (a runaway script must not lock everyone out).
+ */
+export class UserShareExhaustedError extends BotError {
+  readonly retryAfterSeconds: number;
+  /** Requests one user may make per window. */
+  readonly share: number;
+  constructor(retryAfterSeconds: number, share: number) {
+    super(
+      'budget_user_share',
+      `this user's Cloudflare budget share (${share}) is used up; next slot in ${retryAfterSeconds}s`,
+    );
+    this.retryAfterSeconds = retryAfterSeconds;
+    this.share = share;
+  }
+}
+
+/**
+ * Cloudflare itself is holding the account back: a 429 paused every replica (`paused`), or its own
+ * `Ratelimit` header says the account's quota, shared with the dashboard and other tools, is nearly gone
+ * (`quota_low`). Nothing bulkjob's budget can do about it but wait.
+ */
+export class AccountRateLimitedError extends BotError {
+  readonly retryAfterSeconds: number;
+  readonly reason: 'paused' | 'quota_low';
+  constructor(retryAfterSeconds: number, reason: AccountRateLimitedError['reason']) {
+    super(
+      'cloudflare_account_limited',
+      `Cloudflare is rate limiting the account (${reason}); retry in ${retryAfterSeconds}s`,
+    );
+    this.retryAfterSeconds = retryAfterSeconds;
+    this.reason = reason;
+  }
+}
+
+/**
  * How a Slack Web API call failed, decided once where the call is made (src/slack/slack-api.ts):
  * `refused` — Slack answered `ok: false` (nothing happened); `rate_limited` — Slack answered 429 (nothing
  * happened; wait `retryAfterSeconds`); `unreachable` — no usable answer (timeout, reset, HTTP 5xx), so the
@@ -229,6 +265,12 @@ export function userMessageFor(error: unknown): string {
   }
   if (error instanceof CloudflareSchemaError || error instanceof CloudflarePagingError) {
     return `Cloudflare sent an answer bulkjob could not read. Try again; if it persists, check the job in ${DASHBOARD}.`;
+  }
+  if (error instanceof UserShareExhaustedError) {
+    return `You have used your share of bulkjob's Cloudflare requests for now (${error.share} per 5 minutes, so the rest of your team is still served). Try again ${formatWait(error.retryAfterSeconds)}.`;
+  }
+  if (error instanceof AccountRateLimitedError) {
+    return `Cloudflare is rate limiting this account (its requests are shared with the dashboard and other tools). Try again ${formatWait(error.retryAfterSeconds)}.`;
   }
   if (error instanceof BudgetExhaustedError) {
     return `bulkjob is pacing its Cloudflare requests to protect your team's rate limit. Try again ${formatWait(error.retryAfterSeconds)}.`;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  AccountRateLimitedError,
   BotError,
   BudgetExhaustedError,
   CloudflareApiError,
@@ -10,6 +11,7 @@ import {
   InputError,
   NotAllowedError,
   SlackApiError,
+  UserShareExhaustedError,
   userMessageFor,
 } from '../src/errors.js';
 
@@ -51,6 +53,13 @@ describe('userMessageFor: one short line with the fix', () => {
     ['bad data', new CloudflareSchemaError(GET, []), /could not read/],
     ['paging loop', new CloudflarePagingError(GET, 2), /could not read/],
     ['own budget', new BudgetExhaustedError(12), /pacing.*Try again in 12 seconds/],
+    ['own share', new UserShareExhaustedError(40, 100), /your share.*100 per 5 minutes.*Try again in 40 seconds/],
+    [
+      'account paused',
+      new AccountRateLimitedError(120, 'paused'),
+      /Cloudflare is rate limiting.*Try again in 2 minutes/,
+    ],
+    ['account low', new AccountRateLimitedError(20, 'quota_low'), /shared with the dashboard.*in 20 seconds/],
     ['not in channel', new SlackApiError('chat.postMessage', 'refused', 'not_in_channel'), /\/invite @bulkjob/],
     ['archived', new SlackApiError('chat.postMessage', 'refused', 'is_archived'), /archived/],
     [

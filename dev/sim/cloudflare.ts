@@ -29,6 +29,11 @@
  * Faults ({@link SimFault}) can be set per job (`addJob({ fault })`, `setFault`) or for every request
  * (`start({ fault })`, `setGlobalFault`); a fault with `times: K` affects only the next K requests it sees.
  * Every request is logged ({@link SimRequest}) with the auth scheme used, never the credential values.
+ *
+ * The account's quota, as Cloudflare counts it: every request (and `spend(n)`, the dashboard's use) falls
+ * in a sliding window of `quotaWindowMs`; every answer says `Ratelimit: "default";r=<left>;t=<s>` and
+ * `Ratelimit-Policy: "default";q=<quota>;w=<s>`, and past the quota the answer is 429 code 971 with
+ * `retry-after` (the request not counted).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -103,6 +108,10 @@ export interface SimStartOptions {
   seed?: number;
   /** Default 0 (any free port). */
   port?: number;
+  /** The account's requests per `quotaWindowMs` (default 1,200, Cloudflare's), counted as a sliding window. */
+  quota?: number;
+  /** Default 5 minutes. */
+  quotaWindowMs?: number;
 }
 
 export type SimAuthScheme = 'token' | 'key' | 'none';
@@ -182,6 +191,10 @@ export class CloudflareSim {
   #held: Promise<void> | undefined;
   #log: SimRequest[] = [];
   #jobCounter = 0;
+  readonly #quota: number;
+  readonly #quotaWindowMs: number;
+  /** When each counted request (or spent unit) fell, oldest first. */
+  #quotaLog: number[] = [];
   readonly #timers = new Set<NodeJS.Timeout>();
 
   private constructor(server: Server, options: SimStartOptions, now: () => number) {
@@ -194,6 +207,8 @@ export class CloudflareSim {
     this.key = options.key ?? 'sim-global-key';
     this.#latencyMs = options.latencyMs ?? 0;
     this.#seed = options.seed ?? 1;
+    this.#quota = options.quota ?? 1200;
+    this.#quotaWindowMs = options.quotaWindowMs ?? 300_000;
     if (options.fault) this.#globalFault = { fault: options.fault, hits: 0 };
     const { port } = server.address() as AddressInfo;
     this.baseUrl = `http://127.0.0.1:${port}${API_PREFIX}`;
@@ -283,6 +298,40 @@ export class CloudflareSim {
     };
   }
 
+  /** Use `n` of the account's quota now, as the dashboard or another tool sharing the account would. */
+  spend(n: number): void {
+    const now = this.#now();
+    for (let i = 0; i < n; i++) this.#quotaLog.push(now);
+  }
+
+  /** What is left of the account's quota now. */
+  quotaLeft(): number {
+    this.#pruneQuota(this.#now());
+    return Math.max(0, this.#quota - this.#quotaLog.length);
+  }
+
+  #pruneQuota(now: number): void {
+    let drop = 0;
+    while (drop < this.#quotaLog.length && (this.#quotaLog[drop] ?? 0) <= now - this.#quotaWindowMs) drop++;
+    if (drop > 0) this.#quotaLog = this.#quotaLog.slice(drop);
+  }
+
+  /** Count this request against the quota; the `Ratelimit` headers after it, and whether it is over. */
+  #countQuota(): { headers: Record<string, string>; over: boolean } {
+    const now = this.#now();
+    this.#pruneQuota(now);
+    const over = this.#quotaLog.length >= this.#quota;
+    if (!over) this.#quotaLog.push(now);
+    const oldest = this.#quotaLog[0];
+    const resetSeconds = Math.max(1, Math.ceil(((oldest ?? now) + this.#quotaWindowMs - now) / 1000));
+    const headers: Record<string, string> = {
+      ratelimit: `"default";r=${Math.max(0, this.#quota - this.#quotaLog.length)};t=${resetSeconds}`,
+      'ratelimit-policy': `"default";q=${this.#quota};w=${Math.round(this.#quotaWindowMs / 1000)}`,
+    };
+    if (over) headers['retry-after'] = String(resetSeconds);
+    return { headers, over };
+  }
+
   /** Every request so far, oldest first. */
   get requests(): readonly SimRequest[] {
     return this.#log;
@@ -328,14 +377,18 @@ export class CloudflareSim {
 
     if (this.#held) await this.#held;
     if (this.#latencyMs > 0) await this.#delay(this.#latencyMs);
-    const fault = this.#takeFault(route?.jobId);
+    const quota = this.#countQuota();
+    for (const [name, value] of Object.entries(quota.headers)) res.setHeader(name, value);
+    const fault = quota.over ? undefined : this.#takeFault(route?.jobId);
     if (fault?.kind === 'slow') await this.#delay(fault.delayMs);
     if (res.destroyed) return;
     if (fault?.kind === 'reset') {
       req.socket.destroy();
       return;
     }
-    const reply = this.#replyWithFault(fault) ?? this.#route(req, method, url, route, query, fault);
+    const reply = quota.over
+      ? failure(429, 971, 'Please wait and consider throttling your request speed')
+      : (this.#replyWithFault(fault) ?? this.#route(req, method, url, route, query, fault));
     if (reply === 'non-json') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end('<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>cf</body></html>');

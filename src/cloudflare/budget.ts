@@ -8,11 +8,30 @@
  * so no window can ever hold more than `limit`. Users come first: background work (watch refreshes) may
  * fill only `backgroundShare` of the window and waits behind any queued user; a user who would wait longer
  * than `maxUserWaitMs` is told so at once (BudgetExhaustedError) instead of hanging.
+ *
+ * Fair to users: one Slack user (src/request-context.ts) may take at most `userShare` of a window (a
+ * quarter of the limit, at least 20), so one runaway user or script cannot lock the team out; past it they
+ * alone are told so (UserShareExhaustedError). Listening to Cloudflare: the client reports each answer's
+ * `Ratelimit` headers (`observe`) and each 429 (`pause`); when the account's real quota, shared with the
+ * dashboard, runs low, background work waits for Cloudflare's reset before any user has to, and a 429
+ * holds everyone until its `retry-after` (a user who would wait longer hears why: AccountRateLimitedError).
+ * The rules themselves are in budget-rules.ts, shared with the replicas' budget (shared-budget.ts).
  */
 import { DEFAULT_BUDGET_PER_5_MIN } from '../config.js';
-import { BudgetExhaustedError } from '../errors.js';
+import {
+  type AccountSignal,
+  type BudgetRules,
+  blockFor,
+  errorFor,
+  MAX_SIGNAL_AHEAD_MS,
+  type Priority,
+  signalFrom,
+  userShareFor,
+  WindowLedger,
+} from './budget-rules.js';
+import type { RateLimitObservation } from './ratelimit-headers.js';
 
-export type Priority = 'user' | 'background';
+export type { Priority } from './budget-rules.js';
 
 /** A timer seam, so tests drive the budget with a fake clock. Returns a function that cancels the timer. */
 export type SetTimer = (callback: () => void, ms: number) => () => void;
@@ -24,6 +43,8 @@ export interface BudgetOptions {
   windowMs?: number;
   /** Share of the window background requests may fill (default 0.7). */
   backgroundShare?: number;
+  /** Share of the window one user may fill (default 0.25, at least 20 requests; see budget-rules.ts). */
+  userShare?: number;
   /** Longest a user request may wait for a slot before BudgetExhaustedError (default 5 s). */
   maxUserWaitMs?: number;
   now?: () => number;
@@ -41,23 +62,32 @@ export interface BudgetStats {
 
 interface Waiter {
   priority: Priority;
+  userId: string | undefined;
   resolve: () => void;
   reject: (error: unknown) => void;
   cleanup: () => void;
 }
 
 /**
- * The seam every Cloudflare request goes through. Today's implementation is {@link InProcessBudget}, one
- * process's memory; a budget shared by several replicas implements the same contract against a shared store.
+ * The seam every Cloudflare request goes through: {@link InProcessBudget} in one process's memory, or the
+ * replicas' SharedBudget (shared-budget.ts) on PostgreSQL.
  */
 export interface RequestBudget {
   /** The fixed shape of the budget: requests per window, the background share of it, the window. */
   readonly limits: Readonly<{ limit: number; backgroundLimit: number; windowMs: number }>;
   /**
    * Resolves when a slot is granted: users before background; a user who would wait longer than the budget
-   * allows rejects with BudgetExhaustedError; both reject when `signal` aborts.
+   * allows rejects at once (BudgetExhaustedError, UserShareExhaustedError or AccountRateLimitedError); both
+   * reject when `signal` aborts. `userId` (user requests) counts against that user's share.
    */
-  acquire(priority: Priority, signal?: AbortSignal): Promise<void>;
+  acquire(priority: Priority, signal?: AbortSignal, userId?: string): Promise<void>;
+  /** What one Cloudflare answer's `Ratelimit` headers said about the account's quota. */
+  observe(observation: RateLimitObservation): void;
+  /**
+   * Cloudflare answered 429: hold requests for `durationMs` from now (on the budget's clock, which every
+   * replica shares); background waits it out, a user only if it is short.
+   */
+  pause(durationMs: number): void;
   /** Where the current window stands (for logs, metrics and the benchmark). */
   stats(): Promise<BudgetStats>;
 }
@@ -73,16 +103,18 @@ export class InProcessBudget implements RequestBudget {
   readonly limit: number;
   readonly windowMs: number;
   readonly backgroundLimit: number;
+  readonly userShare: number;
   readonly maxUserWaitMs: number;
   readonly limits: RequestBudget['limits'];
 
+  readonly #rules: BudgetRules;
   readonly #now: () => number;
   readonly #setTimer: SetTimer;
-  /** Grant times, oldest first; entries older than the window are dropped lazily. */
-  #grants: number[] = [];
-  #head = 0;
+  readonly #ledger: WindowLedger;
   readonly #users: Waiter[] = [];
   readonly #background: Waiter[] = [];
+  #signal: AccountSignal | undefined;
+  #pausedUntil = 0;
   #cancelTimer: (() => void) | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
 
@@ -92,30 +124,45 @@ export class InProcessBudget implements RequestBudget {
     const share = Math.min(1, Math.max(0, options.backgroundShare ?? 0.7));
     // At least one slot, so background work is slowed, never starved for good.
     this.backgroundLimit = Math.max(1, Math.floor(this.limit * share));
+    this.userShare = userShareFor(this.limit, options.userShare);
     this.maxUserWaitMs = options.maxUserWaitMs ?? 5_000;
     this.#now = options.now ?? Date.now;
     this.#setTimer = options.setTimer ?? defaultSetTimer;
+    this.#ledger = new WindowLedger(this.windowMs);
+    this.#rules = {
+      limit: this.limit,
+      backgroundLimit: this.backgroundLimit,
+      userShare: this.userShare,
+      windowMs: this.windowMs,
+    };
     this.limits = Object.freeze({ limit: this.limit, backgroundLimit: this.backgroundLimit, windowMs: this.windowMs });
   }
 
   /**
    * Take one slot. Resolves when granted: FIFO within a priority, every queued user before any background
-   * request. A user request that could not be served within `maxUserWaitMs` rejects at once with
-   * BudgetExhaustedError; a background request waits as long as needed. Both reject on `signal` abort.
+   * request. A user request that could not be served within `maxUserWaitMs` rejects at once; a background
+   * request waits as long as needed. Both reject on `signal` abort.
    */
-  acquire(priority: Priority, signal?: AbortSignal): Promise<void> {
+  acquire(priority: Priority, signal?: AbortSignal, userId?: string): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const now = this.#now();
-    this.#prune(now);
+    this.#ledger.prune(now);
+    const user = priority === 'user' ? userId : undefined;
     if (priority === 'user') {
-      if (this.#users.length === 0 && this.#used() < this.limit) {
-        this.#grant(now);
+      const ahead = this.#users.length;
+      const aheadOfSameUser = user === undefined ? 0 : this.#users.filter((w) => w.userId === user).length;
+      const block = this.#blockFor(now, { priority, userId: user, ahead, aheadOfSameUser });
+      if (!block && ahead === 0) {
+        this.#ledger.add(now, user);
         return Promise.resolve();
       }
-      const wait = this.#userWaitMs(now, this.#users.length);
-      if (wait > this.maxUserWaitMs) return Promise.reject(new BudgetExhaustedError(Math.ceil(wait / 1000)));
-    } else if (this.#users.length === 0 && this.#background.length === 0 && this.#used() < this.backgroundLimit) {
-      this.#grant(now);
+      if (block && block.until - now > this.maxUserWaitMs) return Promise.reject(errorFor(block, now, this.#rules));
+    } else if (
+      this.#users.length === 0 &&
+      this.#background.length === 0 &&
+      !this.#blockFor(now, { priority: 'background' })
+    ) {
+      this.#ledger.add(now);
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
@@ -129,6 +176,7 @@ export class InProcessBudget implements RequestBudget {
       };
       const waiter: Waiter = {
         priority,
+        userId: user,
         resolve,
         reject,
         cleanup: () => signal?.removeEventListener('abort', onAbort),
@@ -139,15 +187,26 @@ export class InProcessBudget implements RequestBudget {
     });
   }
 
+  observe(observation: RateLimitObservation): void {
+    this.#signal = signalFrom(observation, this.#now(), this.#signal);
+    this.#pump();
+  }
+
+  pause(durationMs: number): void {
+    const now = this.#now();
+    this.#pausedUntil = Math.max(this.#pausedUntil, now + Math.min(Math.max(0, durationMs), MAX_SIGNAL_AHEAD_MS));
+    this.#pump();
+  }
+
   stats(): Promise<BudgetStats> {
     return Promise.resolve(this.snapshot());
   }
 
   /** `stats()` without the promise: this budget lives in memory, so its figures are at hand. */
   snapshot(): BudgetStats {
-    this.#prune(this.#now());
+    this.#ledger.prune(this.#now());
     return {
-      used: this.#used(),
+      used: this.#ledger.used,
       limit: this.limit,
       backgroundLimit: this.backgroundLimit,
       windowMs: this.windowMs,
@@ -161,57 +220,43 @@ export class InProcessBudget implements RequestBudget {
    */
   nextBackgroundDelayMs(): number {
     const now = this.#now();
-    this.#prune(now);
+    this.#ledger.prune(now);
     // Background needs the window below its own cap, after every queued request has been served.
-    const needed = this.#used() + this.#users.length + this.#background.length + 1 - this.backgroundLimit;
-    return this.#expiryOf(now, needed);
+    const ahead = this.#users.length + this.#background.length;
+    const block = this.#blockFor(now, { priority: 'background', ahead });
+    return block ? Math.max(0, block.until - now) : 0;
   }
 
-  /** Grants in the window (after pruning). */
-  #used(): number {
-    return this.#grants.length - this.#head;
-  }
-
-  #grant(now: number): void {
-    this.#grants.push(now);
-  }
-
-  #prune(now: number): void {
-    while (this.#head < this.#grants.length && now - (this.#grants[this.#head] ?? 0) >= this.windowMs) this.#head++;
-    // Compact now and then so the log does not grow without bound.
-    if (this.#head > 1024 && this.#head * 2 > this.#grants.length) {
-      this.#grants = this.#grants.slice(this.#head);
-      this.#head = 0;
-    }
-  }
-
-  /** Ms until `needed` more grants have left the window (0 when `needed` ≤ 0). */
-  #expiryOf(now: number, needed: number): number {
-    if (needed <= 0) return 0;
-    const grant = this.#grants[this.#head + needed - 1];
-    // More needed than the window holds: at least a whole window away (only reachable with queues).
-    if (grant === undefined) return this.windowMs;
-    return Math.max(0, grant + this.windowMs - now);
-  }
-
-  /** How long a new user request behind `ahead` queued users would wait. Background never overtakes users. */
-  #userWaitMs(now: number, ahead: number): number {
-    return this.#expiryOf(now, this.#used() + ahead + 1 - this.limit);
+  #blockFor(now: number, query: Parameters<typeof blockFor>[3]) {
+    return blockFor(this.#rules, this.#ledger, now, query, this.#signal, this.#pausedUntil);
   }
 
   /** Grant what can be granted now, then wake up when the next slot frees. */
   #pump(): void {
     const now = this.#now();
-    this.#prune(now);
-    while (this.#users.length > 0 && this.#used() < this.limit) this.#release(this.#users.shift()!, now);
-    while (this.#users.length === 0 && this.#background.length > 0 && this.#used() < this.backgroundLimit) {
+    this.#ledger.prune(now);
+    // Users in order; one blocked only by their own share does not hold up the users behind them.
+    for (let i = 0; i < this.#users.length; ) {
+      const waiter = this.#users[i] as Waiter;
+      if (this.#blockFor(now, { priority: 'user', userId: waiter.userId })) {
+        i++;
+        continue;
+      }
+      this.#users.splice(i, 1);
+      this.#release(waiter, now);
+    }
+    while (
+      this.#users.length === 0 &&
+      this.#background.length > 0 &&
+      !this.#blockFor(now, { priority: 'background' })
+    ) {
       this.#release(this.#background.shift()!, now);
     }
     this.#schedule(now);
   }
 
   #release(waiter: Waiter, now: number): void {
-    this.#grant(now);
+    this.#ledger.add(now, waiter.userId);
     waiter.cleanup();
     waiter.resolve();
   }
@@ -223,9 +268,15 @@ export class InProcessBudget implements RequestBudget {
       this.#timerAt = Number.POSITIVE_INFINITY;
       return;
     }
-    // The oldest grant leaving the window is the next moment anything can change.
-    const oldest = this.#grants[this.#head];
-    const at = oldest === undefined ? now : oldest + this.windowMs;
+    // The next moment anything can change: the oldest grant leaves the window, a pause ends, Cloudflare's
+    // window resets.
+    // Nothing ahead: only an event (observe, pause, abort) can change anything, and each pumps.
+    const oldest = this.#ledger.oldest;
+    const candidates = [oldest === undefined ? now : oldest + this.windowMs, this.#pausedUntil];
+    if (this.#signal) candidates.push(this.#signal.resetsAt);
+    const future = candidates.filter((t) => t > now);
+    if (future.length === 0) return;
+    const at = Math.min(...future);
     if (this.#cancelTimer && this.#timerAt <= at) return;
     this.#cancelTimer?.();
     this.#timerAt = at;

@@ -7,7 +7,8 @@
  *   CloudflareSchemaError; an HTTP error → CloudflareApiError; no HTTP answer → CloudflareNetworkError.
  * - Transient faults (429 honouring `retry-after`, 5xx, resets, timeouts) are retried with exponential
  *   backoff and full jitter, bounded by `maxRetries` and `maxRetryTimeMs`. Other 4xx never are.
- * - Every attempt takes a slot from the shared {@link RequestBudget} first.
+ * - Every attempt takes a slot from the shared {@link RequestBudget} first, on behalf of the Slack user the
+ *   request is for; every answer's `Ratelimit` headers and every 429 are reported back to it.
  * - Identical in-flight requests are coalesced into one upstream request, and job details are cached for
  *   `jobCacheMs` (`fresh: true` bypasses the cache, not the coalescing).
  * - Logs (debug): method, path, query parameter *names*, status, duration, attempt. Never a credential,
@@ -29,7 +30,10 @@ import {
 } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { readUpTo } from '../read-capped.js';
+import { currentUser } from '../request-context.js';
 import { InProcessBudget, type Priority, type RequestBudget } from './budget.js';
+import { DEFAULT_PAUSE_MS } from './budget-rules.js';
+import { parseRateLimitHeaders } from './ratelimit-headers.js';
 import {
   type ApiMessage,
   FailureEnvelopeSchema,
@@ -432,7 +436,10 @@ export class CloudflareClient {
     const context: RequestContext = { method, path };
     const startedAt = this.#now();
     for (let attempt = 1; ; attempt++) {
-      await this.budget.acquire(priorityNow(), signal);
+      const priority = priorityNow();
+      // The user the request is for (src/request-context.ts) pays for it from their share; background pays
+      // from nobody's, even when a user's click started the work.
+      await this.budget.acquire(priority, signal, priority === 'user' ? currentUser() : undefined);
       onStart();
       try {
         return await this.#attempt(context, query, schema, signal, attempt, priorityNow());
@@ -454,6 +461,24 @@ export class CloudflareClient {
         await this.#sleep(delay, signal);
       }
     }
+  }
+
+  /**
+   * Tell the budget what Cloudflare said about the account: its `Ratelimit` headers on every answer, and a
+   * 429's wait, so background work on every replica stays off the account until then.
+   */
+  #report(status: number, headers: Record<string, string | string[] | undefined>): void {
+    const observation = parseRateLimitHeaders(headers.ratelimit, headers['ratelimit-policy']);
+    if (observation) this.budget.observe(observation);
+    if (status !== 429) return;
+    const retryAfter = parseRetryAfter(headers['retry-after'], this.#now());
+    this.budget.pause(
+      retryAfter !== undefined
+        ? retryAfter * 1000
+        : observation
+          ? Math.min(observation.resetSeconds, MAX_RETRY_AFTER_SECONDS) * 1000
+          : DEFAULT_PAUSE_MS,
+    );
   }
 
   async #attempt<T>(
@@ -480,6 +505,7 @@ export class CloudflareClient {
         signal: AbortSignal.any([signal, timer.signal]),
       });
       status = response.statusCode;
+      this.#report(response.statusCode, response.headers);
       const text = await readCapped(response.body, MAX_BODY_BYTES, context);
       return parseResponse(context, response.statusCode, response.headers, text, schema, this.#now());
     } catch (error) {

@@ -2,10 +2,12 @@
  * The Bolt listeners (commands, button clicks, and the Home tab's `app_home_opened`): ack first, always,
  * within milliseconds and before any upstream call; then the allow lists (the clicking user, every time:
  * anyone in a channel can click a shared card); then the handler the routes name (src/slack/routes.ts),
- * with one log line and any error routed to the user (src/slack/reply.ts).
+ * with one log line and any error routed to the user (src/slack/reply.ts). Each handler runs as its Slack
+ * user (src/request-context.ts), so the Cloudflare budget can count that user's fair share.
  */
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { InputError } from '../errors.js';
+import { runAsUser } from '../request-context.js';
 import { assertAllowed, assertUserAllowed } from './access.js';
 import { readClick } from './click.js';
 import type { AppContext } from './context.js';
@@ -34,12 +36,14 @@ export function registerListeners(app: App, ctx: AppContext): void {
       }),
     );
     await ctx.inFlight.track(
-      track(ctx.logger, { kind: 'command', user: userId, channel: channelId }, respond, async (fields) => {
-        // Access first: a user who is not allowed gets one line and no Cloudflare call is made.
-        assertAllowed(ctx.config.access, { userId, channelId });
-        const query = parseCommandText(command.text ?? '');
-        await routeCommand({ ctx, userId, channelId, respond, fields }, query);
-      }),
+      track(ctx.logger, { kind: 'command', user: userId, channel: channelId }, respond, (fields) =>
+        runAsUser(userId, async () => {
+          // Access first: a user who is not allowed gets one line and no Cloudflare call is made.
+          assertAllowed(ctx.config.access, { userId, channelId });
+          const query = parseCommandText(command.text ?? '');
+          await routeCommand({ ctx, userId, channelId, respond, fields }, query);
+        }),
+      ),
       late,
     );
   });
@@ -48,10 +52,12 @@ export function registerListeners(app: App, ctx: AppContext): void {
     if (event.tab !== 'home') return;
     const userId = event.user;
     await ctx.inFlight.track(
-      track(ctx.logger, { kind: 'home', user: userId, channel: undefined }, undefined, async () => {
-        assertUserAllowed(ctx.config.access, userId);
-        await ctx.home.publish(userId);
-      }),
+      track(ctx.logger, { kind: 'home', user: userId, channel: undefined }, undefined, () =>
+        runAsUser(userId, async () => {
+          assertUserAllowed(ctx.config.access, userId);
+          await ctx.home.publish(userId);
+        }),
+      ),
     );
   });
 
@@ -75,17 +81,21 @@ export function registerListeners(app: App, ctx: AppContext): void {
         ctx.logger,
         { kind: 'action', user: click.userId, channel: click.channelId, action: click.actionId },
         respond,
-        async (fields) => {
-          // The Home tab and the bot's DM (an export's progress) belong to no team channel: there only the
-          // user list applies.
-          if (click.fromHome || click.channelId?.startsWith('D')) assertUserAllowed(ctx.config.access, click.userId);
-          else assertAllowed(ctx.config.access, { userId: click.userId, channelId: click.channelId });
-          const button = findButton(click.actionId);
-          if (!button) {
-            throw new InputError('That button is from an older version of bulkjob. Run `/bulkjob` again.', 'bad_value');
-          }
-          await button.click({ ctx, click, respond: respond ?? unanswerable, fields });
-        },
+        (fields) =>
+          runAsUser(click.userId, async () => {
+            // The Home tab and the bot's DM (an export's progress) belong to no team channel: there only the
+            // user list applies.
+            if (click.fromHome || click.channelId?.startsWith('D')) assertUserAllowed(ctx.config.access, click.userId);
+            else assertAllowed(ctx.config.access, { userId: click.userId, channelId: click.channelId });
+            const button = findButton(click.actionId);
+            if (!button) {
+              throw new InputError(
+                'That button is from an older version of bulkjob. Run `/bulkjob` again.',
+                'bad_value',
+              );
+            }
+            await button.click({ ctx, click, respond: respond ?? unanswerable, fields });
+          }),
       ),
       answer?.late,
     );

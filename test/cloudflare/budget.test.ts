@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type BudgetOptions, InProcessBudget } from '../../src/cloudflare/budget.js';
-import { BudgetExhaustedError } from '../../src/errors.js';
+import { AccountRateLimitedError, BudgetExhaustedError, UserShareExhaustedError } from '../../src/errors.js';
 
 /** A fake clock with timers; `advance` runs due timers in time order and lets their promises settle. */
 function fakeTime() {
@@ -144,5 +144,115 @@ describe('InProcessBudget', () => {
       windowMs: 300_000,
       queued: { user: 0, background: 0 },
     });
+  });
+});
+
+describe('InProcessBudget: one user’s fair share', () => {
+  it('caps one user at their share while another user is still served', async () => {
+    // limit 100: share max(20, 25) = 25.
+    const { budget } = makeBudget({ limit: 100, windowMs: 60_000, maxUserWaitMs: 5_000 });
+    expect(budget.userShare).toBe(25);
+    for (let i = 0; i < 25; i++) await budget.acquire('user', undefined, 'U_RUNAWAY');
+    const error = await budget.acquire('user', undefined, 'U_RUNAWAY').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserShareExhaustedError);
+    expect(error).toMatchObject({ code: 'budget_user_share', share: 25, retryAfterSeconds: 60 });
+    await expect(budget.acquire('user', undefined, 'U_OTHER')).resolves.toBeUndefined();
+    // Requests without a user (or background ones) are not anybody's share.
+    await expect(budget.acquire('user')).resolves.toBeUndefined();
+    await expect(budget.acquire('background', undefined, 'U_RUNAWAY')).resolves.toBeUndefined();
+    expect(budget.snapshot().used).toBe(28);
+  });
+
+  it('lets a user wait for their own next slot when it is near, without holding up the users behind', async () => {
+    const { budget, time } = makeBudget({ limit: 80, windowMs: 10_000, maxUserWaitMs: 5_000 });
+    expect(budget.userShare).toBe(20);
+    for (let i = 0; i < 20; i++) await budget.acquire('user', undefined, 'U1');
+    await time.advance(6_000);
+    const order: string[] = [];
+    const mine = budget.acquire('user', undefined, 'U1').then(() => void order.push('U1'));
+    const theirs = budget.acquire('user', undefined, 'U2').then(() => void order.push('U2'));
+    await time.settle();
+    expect(order).toEqual(['U2']);
+    await time.advance(4_000);
+    await Promise.all([mine, theirs]);
+    expect(order).toEqual(['U2', 'U1']);
+  });
+
+  it('takes the floor of 20 on a small limit, and never more than the limit', () => {
+    expect(makeBudget({ limit: 40 }).budget.userShare).toBe(20);
+    expect(makeBudget({ limit: 10 }).budget.userShare).toBe(10);
+    expect(makeBudget({ limit: 1200 }).budget.userShare).toBe(300);
+  });
+});
+
+describe('InProcessBudget: Cloudflare’s signal', () => {
+  it('holds background work until Cloudflare’s reset when the account’s quota runs low; users go on', async () => {
+    const { budget, time } = makeBudget({ limit: 400, windowMs: 300_000, maxUserWaitMs: 5_000 });
+    // q=100: low below 25 left, users' floor 2.
+    budget.observe({ remaining: 24, resetSeconds: 30, quota: 100, windowSeconds: 60 });
+    let background = false;
+    const waiting = budget.acquire('background').then(() => {
+      background = true;
+    });
+    await time.settle();
+    expect(background).toBe(false);
+    expect(budget.nextBackgroundDelayMs()).toBe(30_000);
+    // Users spend down to the floor: 24 left → 22 grants, then they would wait 30 s and are told why.
+    for (let i = 0; i < 22; i++) await budget.acquire('user');
+    const error = await budget.acquire('user').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AccountRateLimitedError);
+    expect(error).toMatchObject({ reason: 'quota_low', retryAfterSeconds: 30 });
+    expect(background).toBe(false);
+    await time.advance(30_000);
+    await waiting;
+    expect(background).toBe(true);
+  });
+
+  it('lets background go again as soon as a fresh answer says there is room', async () => {
+    const { budget, time } = makeBudget({ limit: 400 });
+    budget.observe({ remaining: 100, resetSeconds: 200, quota: 1200 });
+    let done = false;
+    const waiting = budget.acquire('background').then(() => {
+      done = true;
+    });
+    await time.settle();
+    expect(done).toBe(false);
+    budget.observe({ remaining: 1100, resetSeconds: 200, quota: 1200 });
+    await waiting;
+    expect(done).toBe(true);
+  });
+
+  it('counts its own grants since the last answer against what Cloudflare said was left', async () => {
+    const { budget } = makeBudget({ limit: 400 });
+    // 301 left of 1,200: background may take one (300 is not below 300), then must wait.
+    budget.observe({ remaining: 301, resetSeconds: 60, quota: 1200 });
+    await budget.acquire('background');
+    expect(budget.nextBackgroundDelayMs()).toBe(60_000);
+  });
+
+  it('pauses everyone for a 429; background waits it out, a user waits when it is short', async () => {
+    const { budget, time } = makeBudget({ limit: 400, maxUserWaitMs: 5_000 });
+    budget.pause(60_000);
+    const error = await budget.acquire('user').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AccountRateLimitedError);
+    expect(error).toMatchObject({ reason: 'paused', retryAfterSeconds: 60, code: 'cloudflare_account_limited' });
+    const order: string[] = [];
+    const background = budget.acquire('background').then(() => void order.push('background'));
+    await time.advance(56_000);
+    const user = budget.acquire('user').then(() => void order.push('user'));
+    await time.settle();
+    expect(order).toEqual([]);
+    await time.advance(4_000);
+    await Promise.all([user, background]);
+    expect(order).toEqual(['user', 'background']);
+  });
+
+  it('forgets a signal once Cloudflare’s window has reset', async () => {
+    const { budget, time } = makeBudget({ limit: 400 });
+    budget.observe({ remaining: 0, resetSeconds: 10, quota: 1200 });
+    expect(budget.nextBackgroundDelayMs()).toBe(10_000);
+    await time.advance(10_000);
+    expect(budget.nextBackgroundDelayMs()).toBe(0);
+    await expect(budget.acquire('user')).resolves.toBeUndefined();
   });
 });

@@ -1,16 +1,19 @@
 import { Writable } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CloudflareSim, type SimFault } from '../../dev/sim/cloudflare.js';
 import { InProcessBudget } from '../../src/cloudflare/budget.js';
 import { CloudflareClient, type CloudflareClientOptions } from '../../src/cloudflare/client.js';
 import {
+  AccountRateLimitedError,
   BudgetExhaustedError,
   CloudflareApiError,
   CloudflareNetworkError,
   CloudflarePagingError,
   CloudflareSchemaError,
+  UserShareExhaustedError,
 } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
+import { runAsUser } from '../../src/request-context.js';
 
 let sim: CloudflareSim;
 const clients: CloudflareClient[] = [];
@@ -25,11 +28,15 @@ afterAll(async () => {
   await sim.close();
 });
 
-/** A client on the simulator with instant, recorded sleeps and a clock the test can move. */
+/**
+ * A client on the simulator with instant, recorded sleeps and a clock the test can move; its budget reads
+ * the same clock, so a 429's pause ends when the client has slept out the retry-after.
+ */
 function makeClient(overrides: Partial<CloudflareClientOptions> = {}) {
   const sleeps: number[] = [];
   const clock = { now: 1_000_000 };
   const client = new CloudflareClient({
+    budget: new InProcessBudget({ now: () => clock.now }),
     baseUrl: sim.baseUrl,
     accountId: sim.accountId,
     auth: { kind: 'token', token: sim.token },
@@ -433,5 +440,107 @@ describe('priorities and bounds', () => {
     expect(parseRetryAfter('Fri, 31 Dec 2100 23:59:59 GMT', Date.now())).toBe(MAX_RETRY_AFTER_SECONDS);
     expect(parseRetryAfter('30', 0)).toBe(30);
     expect(parseRetryAfter('soon', 0)).toBeUndefined();
+  });
+});
+
+describe('Cloudflare’s signal and users’ shares', () => {
+  /** A simulator of its own with a small, fast account quota, and a client on real time (short waits). */
+  async function smallAccount(quota: number, quotaWindowMs: number, budget: InProcessBudget) {
+    const account = await CloudflareSim.start({ quota, quotaWindowMs });
+    const client = new CloudflareClient({
+      baseUrl: account.baseUrl,
+      accountId: account.accountId,
+      auth: { kind: 'token', token: account.token },
+      budget,
+      random: () => 0,
+      timeoutMs: 2_000,
+    });
+    clients.push(client);
+    return { account, client, close: () => account.close() };
+  }
+
+  it('reports every answer’s Ratelimit headers to the budget', async () => {
+    const budget = new InProcessBudget();
+    const seen: unknown[] = [];
+    const observe = budget.observe.bind(budget);
+    budget.observe = (o) => {
+      seen.push(o);
+      observe(o);
+    };
+    const { client } = makeClient({ budget });
+    await client.getJob(jobWith());
+    expect(seen).toEqual([
+      { remaining: expect.any(Number), resetSeconds: expect.any(Number), quota: 1200, windowSeconds: 300 },
+    ]);
+  });
+
+  it('holds background work until Cloudflare’s reset when the dashboard has used most of the quota; users go first', async () => {
+    const budget = new InProcessBudget({ limit: 400 });
+    const { account, client, close } = await smallAccount(100, 1_000, budget);
+    try {
+      const [a, b] = [account.addJob().id, account.addJob().id];
+      account.spend(80);
+      // The user's read says 19 of 100 are left, under a quarter: background must wait for the reset.
+      await client.getJob(a);
+      const started = Date.now();
+      const watch = client.getJob(b, { priority: 'background' }).then(() => Date.now());
+      const user = client.listJobs({ page: 1, perPage: 5 }).then(() => Date.now());
+      const [watchAt, userAt] = await Promise.all([watch, user]);
+      expect(userAt).toBeLessThan(watchAt);
+      expect(userAt - started).toBeLessThan(500);
+      // Cloudflare said t=1: the watch's read went only after the reset.
+      expect(watchAt - started).toBeGreaterThanOrEqual(700);
+      expect(account.countRequests({ jobId: b })).toBe(1);
+    } finally {
+      await close();
+    }
+  });
+
+  it('pauses background work for a 429’s retry-after; a user asking meanwhile waits it out and goes first', async () => {
+    const budget = new InProcessBudget({ limit: 400, maxUserWaitMs: 5_000 });
+    const { account, client, close } = await smallAccount(3, 1_000, budget);
+    try {
+      const [a, b] = [account.addJob().id, account.addJob().id];
+      account.spend(3);
+      const started = Date.now();
+      // The watch's read gets the 429 (retry-after 1) and retries after it; everything else waits too.
+      const first = client.getJob(a, { priority: 'background' });
+      await vi.waitFor(() => expect(account.countRequests({ jobId: a })).toBe(1));
+      const second = client.getJob(b, { priority: 'background' }).then(() => Date.now());
+      const user = client.listJobs({ page: 1, perPage: 5 }).then(() => Date.now());
+      const [, secondAt, userAt] = await Promise.all([first, second, user]);
+      expect(userAt).toBeLessThanOrEqual(secondAt);
+      expect(secondAt - started).toBeGreaterThanOrEqual(900);
+      // The second watch read was never sent into the 429.
+      expect(account.countRequests({ jobId: b })).toBe(1);
+      const listed = account.requests.find((r) => r.jobId === undefined);
+      const second429 = account.requests.find((r) => r.jobId === b);
+      expect(listed!.at).toBeLessThanOrEqual(second429!.at);
+    } finally {
+      await close();
+    }
+  });
+
+  it('tells a user who would wait past a long 429 that Cloudflare is rate limiting the account', async () => {
+    const budget = new InProcessBudget({ limit: 400, maxUserWaitMs: 1_000 });
+    const { client } = makeClient({ budget, maxRetryTimeMs: 1_000 });
+    const id = jobWith({ kind: 'rate-limit', retryAfterSeconds: 60, times: 1 });
+    await expect(client.getJob(id)).rejects.toMatchObject({ status: 429 });
+    const error = await client.getJob(jobWith()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AccountRateLimitedError);
+    expect(error).toMatchObject({ reason: 'paused', retryAfterSeconds: 60 });
+  });
+
+  it('counts a user’s reads against their share, from the handler’s request context', async () => {
+    const budget = new InProcessBudget({ limit: 80, windowMs: 60_000 });
+    const { client } = makeClient({ budget, jobCacheMs: 0 });
+    const id = jobWith();
+    await runAsUser('U_RUNAWAY', async () => {
+      for (let i = 0; i < 20; i++) await client.getJob(id);
+      await expect(client.getJob(id)).rejects.toBeInstanceOf(UserShareExhaustedError);
+      // Background work a user's click started is nobody's share.
+      await expect(client.getJob(id, { priority: 'background' })).resolves.toMatchObject({ job_id: id });
+    });
+    await expect(runAsUser('U_OTHER', () => client.getJob(id))).resolves.toMatchObject({ job_id: id });
   });
 });

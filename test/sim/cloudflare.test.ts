@@ -359,3 +359,40 @@ describe('faults', () => {
     expect((await call(bulk())).status).toBe(200);
   });
 });
+
+describe('the account quota', () => {
+  it('says what is left on every answer, counts the dashboard’s use, and answers 429 past the quota', async () => {
+    let now = T0;
+    const small = await CloudflareSim.start({ now: () => now, quota: 3, quotaWindowMs: 60_000 });
+    try {
+      const get = (path: string) =>
+        fetch(`${small.baseUrl}/accounts/${small.accountId}/email-security/investigate/bulk${path}`, {
+          headers: { authorization: `Bearer ${small.token}` },
+        });
+      const first = await get('');
+      expect(first.status).toBe(200);
+      expect(first.headers.get('ratelimit')).toBe('"default";r=2;t=60');
+      expect(first.headers.get('ratelimit-policy')).toBe('"default";q=3;w=60');
+      now += 20_000;
+      // Even an error answer carries the headers.
+      const missing = await get('/00000000-0000-4000-8000-000000000001');
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get('ratelimit')).toBe('"default";r=1;t=40');
+
+      small.spend(1);
+      expect(small.quotaLeft()).toBe(0);
+      const limited = await get('');
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('retry-after')).toBe('40');
+      expect(limited.headers.get('ratelimit')).toBe('"default";r=0;t=40');
+      expect(((await limited.json()) as Envelope).errors[0]?.code).toBe(971);
+
+      // The first request leaves the window 60 s after it fell.
+      now += 40_000;
+      expect(small.quotaLeft()).toBe(1);
+      expect((await get('')).status).toBe(200);
+    } finally {
+      await small.close();
+    }
+  });
+});
