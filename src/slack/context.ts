@@ -10,6 +10,7 @@ import type { ExportService } from '../features/export/export.js';
 import type { HomeService } from '../features/home/home.js';
 import type { WatchService } from '../features/watch/watches.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { ClickInput } from './click.js';
 import type { InFlight } from './in-flight.js';
 import type { TrackFields } from './reply.js';
@@ -30,6 +31,8 @@ export interface AppContext {
   now: () => Date;
   /** Listener work still running after its ack; a graceful stop waits for it. */
   inFlight: InFlight;
+  /** Counters and timings for `GET /metrics`. */
+  metrics: Metrics;
 }
 
 /** What commands and clicks have in common: the services, the answer, the log line. */

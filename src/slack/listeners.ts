@@ -11,7 +11,7 @@ import { readClick } from './click.js';
 import type { AppContext } from './context.js';
 import { ACTION_PREFIX, COMMAND } from './ids.js';
 import { parseCommandText } from './query.js';
-import { track } from './reply.js';
+import { clickKind, commandKind, observeRequest } from './request-metrics.js';
 import { answerOnce, createResponder, type Respond } from './respond.js';
 import { findButton, routeCommand } from './routes.js';
 
@@ -22,18 +22,21 @@ const unanswerable: Respond = async () => {
 
 export function registerListeners(app: App, ctx: AppContext): void {
   app.command(COMMAND, async ({ command, ack, client }) => {
+    const seen = observeRequest(ctx.metrics, 'command', commandKind(command.text));
     await ack();
+    seen.acked();
     const userId = command.user_id;
     const channelId = command.channel_id;
-    const { respond, late } = answerOnce(
+    const { respond: answer, late } = answerOnce(
       createResponder({
         responseUrl: command.response_url,
         logger: ctx.logger,
         fallback: { client, channelId, userId },
       }),
     );
+    const respond = seen.respond(answer);
     await ctx.inFlight.track(
-      track(ctx.logger, { kind: 'command', user: userId, channel: channelId }, respond, async (fields) => {
+      seen.track(ctx.logger, { kind: 'command', user: userId, channel: channelId }, respond, async (fields) => {
         // Access first: a user who is not allowed gets one line and no Cloudflare call is made.
         assertAllowed(ctx.config.access, { userId, channelId });
         const query = parseCommandText(command.text ?? '');
@@ -46,8 +49,9 @@ export function registerListeners(app: App, ctx: AppContext): void {
   app.event('app_home_opened', async ({ event }) => {
     if (event.tab !== 'home') return;
     const userId = event.user;
+    const seen = observeRequest(ctx.metrics, 'home', 'home_opened');
     await ctx.inFlight.track(
-      track(ctx.logger, { kind: 'home', user: userId, channel: undefined }, undefined, async () => {
+      seen.track(ctx.logger, { kind: 'home', user: userId, channel: undefined }, undefined, async () => {
         assertUserAllowed(ctx.config.access, userId);
         await ctx.home.publish(userId);
       }),
@@ -55,7 +59,9 @@ export function registerListeners(app: App, ctx: AppContext): void {
   });
 
   app.action<BlockAction<ButtonAction>>(new RegExp(`^${ACTION_PREFIX}`), async ({ ack, body, action, client }) => {
+    const seen = observeRequest(ctx.metrics, 'click', clickKind(action.action_id));
     await ack();
+    seen.acked();
     const click = readClick(body, action);
     // A Home click has no response_url and no channel: its handler answers on Home itself.
     const answer = click.fromHome
@@ -67,9 +73,9 @@ export function registerListeners(app: App, ctx: AppContext): void {
             ...(click.channelId ? { fallback: { client, channelId: click.channelId, userId: click.userId } } : {}),
           }),
         );
-    const respond = answer?.respond;
+    const respond = seen.respond(answer?.respond);
     await ctx.inFlight.track(
-      track(
+      seen.track(
         ctx.logger,
         { kind: 'action', user: click.userId, channel: click.channelId, action: click.actionId },
         respond,
