@@ -34,7 +34,10 @@ describe('ReadinessCheck', () => {
     release({ ok: true });
     expect(await Promise.all(probes)).toEqual(Array(20).fill({ ok: true }));
     expect(store.calls).toBe(1);
-    await check.check();
+    // Once it is answered, the next probe asks again.
+    const next = check.check();
+    release({ ok: false, reason: 'busy' });
+    expect(await next).toEqual({ ok: false, reason: 'store: busy' });
     expect(store.calls).toBe(2);
   });
 
