@@ -14,6 +14,12 @@ import { toSlackApiError } from './slack-api.js';
 
 type FetchFunction = NonNullable<webApi.WebClientOptions['fetch']>;
 
+/**
+ * A Web API method (`chat.postMessage`, `auth.test`): always a family, a dot and a name. Bolt sends its own
+ * `respond` to a response_url through this fetch too; such a URL is passed through, never a label.
+ */
+const WEB_API_METHOD = /^[a-z]+(\.[a-zA-Z]+)+$/;
+
 /** A Slack answer that says `ok: false` starts so; only those are parsed a second time. */
 const NOT_OK = /^\s*\{\s*"ok"\s*:\s*false\b/;
 
@@ -24,6 +30,7 @@ export function observeSlackApi(
 ): FetchFunction {
   return async (url, init) => {
     const method = methodOf(url);
+    if (!WEB_API_METHOD.test(method)) return fetchFn(url, init);
     const report = (sdkError: Record<string, unknown>) => {
       const classified = toSlackApiError(method, sdkError);
       if (classified instanceof SlackApiError) onError(classified);
@@ -65,7 +72,7 @@ export function observeSlackApi(
 /** `https://slack.com/api/chat.postMessage` → `chat.postMessage`. */
 function methodOf(url: string | URL): string {
   const path = (typeof url === 'string' ? URL.parse(url)?.pathname : url.pathname) ?? '';
-  return path.slice(path.lastIndexOf('/') + 1) || 'unknown';
+  return path.slice(path.lastIndexOf('/') + 1);
 }
 
 function platformData(text: string): { error?: unknown } {

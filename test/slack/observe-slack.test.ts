@@ -56,6 +56,14 @@ describe('observeSlackApi', () => {
     expect((thrown as SlackApiError).slackError).toBe(slackError);
   });
 
+  it('passes anything that is not a Web API call through unobserved (a response_url)', async () => {
+    const seen: SlackApiError[] = [];
+    const fetch = observeSlackApi((error) => void seen.push(error), answer(404, 'expired'));
+    const response = await fetch('https://hooks.slack.com/actions/T0SIM/123/AbCdEf0123', { method: 'POST' });
+    expect(response.status).toBe(404);
+    expect(seen).toEqual([]);
+  });
+
   it('reports nothing for an answer that is ok, and hands it on whole', async () => {
     const seen: SlackApiError[] = [];
     const client = new webApi.WebClient('xoxb-test', {
