@@ -1,6 +1,6 @@
 /**
- * createApp(deps): the Bolt app with our listeners, in HTTP mode (`POST /slack/events`, `GET /healthz`) or
- * Socket Mode when `SLACK_APP_TOKEN` is set. No side effects until `start()`.
+ * createApp(deps): the Bolt app with our listeners, in HTTP mode (`POST /slack/events`, `GET /healthz`, `/readyz`,
+ * `/metrics`) or Socket Mode when `SLACK_APP_TOKEN` is set. No side effects until `start()`.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,12 +15,15 @@ import { ExportService } from './features/export/export.js';
 import { HomeService } from './features/home/home.js';
 import { Watcher } from './features/watch/watcher.js';
 import { WatchService } from './features/watch/watches.js';
-import { HEALTH_PATH, healthHandler, startHealthServer } from './health.js';
+import { operationalRoutes, startOperationalServer } from './health.js';
 import { type Logger, toSlackLogger } from './logger.js';
+import { Metrics } from './metrics.js';
+import { ReadinessCheck } from './readiness.js';
 import type { AppContext } from './slack/context.js';
 import { Deliveries } from './slack/deliveries.js';
 import { InFlight } from './slack/in-flight.js';
 import { registerListeners } from './slack/listeners.js';
+import { observeSlackApi } from './slack/observe-slack.js';
 import { guardSlackRequests } from './slack/request-guard.js';
 import { SlackMessages } from './slack/slack-api.js';
 import { openStore, type Store } from './store/store.js';
@@ -81,6 +84,12 @@ export function createApp(deps: AppDeps): BulkjobApp {
   const { config, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const slackLogger = toSlackLogger(logger);
+  // Read on each scrape only, so it may name the client and the store built just below.
+  const metrics = new Metrics({
+    budget: () => cloudflare.budget,
+    activeWatches: () => store.countActiveWatches(),
+    logger: logger.child({ module: 'metrics' }),
+  });
   const cloudflare =
     deps.cloudflare ??
     new CloudflareClient({
@@ -92,11 +101,18 @@ export function createApp(deps: AppDeps): BulkjobApp {
         limit: config.cloudflare.budgetPer5Min,
         ...(deps.budgetWindowMs ? { windowMs: deps.budgetWindowMs } : {}),
       }),
+      onResponse: metrics.cloudflareResponse,
       ...deps.cloudflareOptions,
     });
   const store = deps.store ?? openStore({ dataDir: config.dataDir, logger: logger.child({ module: 'store' }) });
 
   let healthy = true;
+  const routes = operationalRoutes({
+    isHealthy: () => healthy,
+    readiness: new ReadinessCheck({ store, stopping: () => !healthy }),
+    metrics,
+    logger,
+  });
   const receiver = config.slack.appToken
     ? new SocketModeReceiver({
         appToken: config.slack.appToken,
@@ -110,7 +126,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
     : new HTTPReceiver({
         signingSecret: config.slack.signingSecret ?? '',
         logger: slackLogger,
-        customRoutes: [{ path: HEALTH_PATH, method: ['GET'], handler: healthHandler(() => healthy) }],
+        customRoutes: routes,
         // Bolt's default answers an unacked request after 3001 ms; our listeners ack first, so this is a backstop.
         unhandledRequestTimeoutMillis: 2500,
       });
@@ -133,6 +149,8 @@ export function createApp(deps: AppDeps): BulkjobApp {
     // One retry, soon: an edit, a Home publish or an ephemeral answer is safe to repeat, and the user waits.
     retryConfig: { retries: 1, factor: 2, minTimeout: 300, maxTimeout: 1_000 },
     timeout: deps.slackTimeoutMs ?? SLACK_TIMEOUT_MS,
+    // Every Web API client of this app (Bolt's own included) sends through this: Slack's failures, counted.
+    fetch: observeSlackApi(metrics.slackError),
   };
   const app = new App({
     token: config.slack.botToken,
@@ -174,6 +192,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
     failures,
     store,
     onEnded: (userId) => home.refreshSoon(userId),
+    onNoticePosted: metrics.noticePosted,
     config,
     logger: logger.child({ module: 'watcher' }),
     now,
@@ -198,6 +217,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
     client: app.client,
     logger: logger.child({ module: 'export' }),
     now,
+    onFinished: metrics.exportFinished,
     ...(deps.exportProgressTiming ? { progressTiming: deps.exportProgressTiming } : {}),
     ...(deps.exportTempRoot ? { tempRoot: deps.exportTempRoot } : {}),
   });
@@ -213,6 +233,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
     now,
     inFlight: new InFlight(),
     deliveries: new Deliveries(store, logger.child({ module: 'deliveries' })),
+    metrics,
   };
 
   registerListeners(app, ctx);
@@ -222,7 +243,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
   });
 
   let stopped = false;
-  // Socket Mode has no HTTP server of Bolt's: /healthz gets a server of its own (src/health.ts).
+  // Socket Mode has no HTTP server of Bolt's: /healthz, /readyz and /metrics get a server of their own (src/health.ts).
   let healthServer: Server | undefined;
   return {
     app,
@@ -232,7 +253,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
       await app.init();
       if (config.slack.appToken) {
         await app.start();
-        const health = await startHealthServer(() => healthy, port, host);
+        const health = await startOperationalServer(routes, port, host);
         healthServer = health.server;
         if (deps.runWatches !== false) watcher.start();
         return { port: health.port };

@@ -1,33 +1,86 @@
 /**
- * `GET /healthz`, once: Bolt's HTTP receiver mounts it as a custom route, and in Socket Mode (no HTTP server of
- * Bolt's) a small server of our own serves the same handler, so the container's HEALTHCHECK works in both.
- * 200 `{"ok":true}` while running; 503 `{"ok":false}` once a stop has begun.
+ * The operational routes, declared once: Bolt's HTTP receiver mounts them as custom routes, and in Socket
+ * Mode (no HTTP server of Bolt's) a small server of our own serves the same handlers, so probes and scrapes
+ * work in both modes.
+ *
+ * - `GET /healthz` — liveness, cheap: 200 `{"ok":true}` while running; 503 `{"ok":false}` once a stop has begun.
+ * - `GET /readyz` — readiness: 503 `{"ok":false,"reason":…}` while the store is not ok or a stop has begun.
+ * - `GET /metrics` — Prometheus text format (src/metrics.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import type { ReadinessCheck } from './readiness.js';
 
 export const HEALTH_PATH = '/healthz';
+export const READY_PATH = '/readyz';
+export const METRICS_PATH = '/metrics';
 
-export function healthHandler(isHealthy: () => boolean) {
-  return (_req: IncomingMessage, res: ServerResponse): void => {
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The shape of Bolt's `customRoutes` entries. */
+export interface HttpRoute {
+  path: string;
+  method: string[];
+  handler: Handler;
+}
+
+export interface OperationalDeps {
+  isHealthy: () => boolean;
+  readiness: ReadinessCheck;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+export function healthHandler(isHealthy: () => boolean): Handler {
+  return (_req, res) => {
     const ok = isHealthy();
-    res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ ok }));
+    sendJson(res, ok ? 200 : 503, { ok });
   };
 }
 
-/** A server that answers `GET /healthz` and 404s everything else; resolves with it and its bound port. */
-export function startHealthServer(
-  isHealthy: () => boolean,
+/** `/healthz`, `/readyz` and `/metrics`, for Bolt's `customRoutes` and `startOperationalServer`. */
+export function operationalRoutes(deps: OperationalDeps): HttpRoute[] {
+  const ready: Handler = (_req, res) => {
+    void deps.readiness.check().then((readiness) => sendJson(res, readiness.ok ? 200 : 503, readiness));
+  };
+  const metrics: Handler = (_req, res) => {
+    deps.metrics.render().then(
+      ({ contentType, body }) => {
+        res.writeHead(200, { 'content-type': contentType });
+        res.end(body);
+      },
+      (err: unknown) => {
+        deps.logger.error({ err }, 'metrics: could not render');
+        sendJson(res, 500, { error: 'metrics_failed' });
+      },
+    );
+  };
+  return [
+    { path: HEALTH_PATH, method: ['GET'], handler: healthHandler(deps.isHealthy) },
+    { path: READY_PATH, method: ['GET'], handler: ready },
+    { path: METRICS_PATH, method: ['GET'], handler: metrics },
+  ];
+}
+
+/** A server that answers `routes` (GET only) and 404s everything else; resolves with it and its bound port. */
+export function startOperationalServer(
+  routes: HttpRoute[],
   port: number,
   host: string | undefined,
 ): Promise<{ server: Server; port: number }> {
-  const handle = healthHandler(isHealthy);
   return new Promise((resolve, reject) => {
     const server = createServer((req, res) => {
-      if (req.method === 'GET' && req.url === HEALTH_PATH) return handle(req, res);
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'not_found' }));
+      const path = (req.url ?? '').split('?')[0];
+      const route = routes.find((r) => r.path === path && r.method.includes(req.method ?? ''));
+      if (route) return route.handler(req, res);
+      sendJson(res, 404, { error: 'not_found' });
     });
     server.once('error', reject);
     server.listen(port, host, () => resolve({ server, port: (server.address() as AddressInfo).port }));

@@ -29,6 +29,7 @@ import {
   type RequestContext,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { cloudflareEndpoint } from '../metrics-labels.js';
 import { readUpTo } from '../read-capped.js';
 import { currentUser } from '../request-context.js';
 import { InProcessBudget, type Priority, type RequestBudget } from './budget.js';
@@ -90,6 +91,8 @@ export interface CloudflareClientOptions {
    * of 50 users' views is 150 requests: with 16 connections they went out in waves, 4–7 s for 1 s reads.
    */
   connections?: number;
+  /** Told of every attempt: its endpoint template (`job`, `messages`, …; never an id), status, duration (metrics). */
+  onResponse?: (response: { endpoint: string; status: number | 'network'; durationMs: number }) => void;
 }
 
 export interface ListMessagesParams {
@@ -165,6 +168,7 @@ export class CloudflareClient {
   readonly #now: () => number;
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
+  readonly #onResponse: CloudflareClientOptions['onResponse'];
   readonly #inflight = new Map<string, Inflight>();
   readonly #jobCache: BoundedCache<string, Job>;
   /** Bumped when a job's cache is invalidated, so an older read in flight cannot repopulate it. */
@@ -201,6 +205,7 @@ export class CloudflareClient {
     this.#now = options.now ?? Date.now;
     this.budget = options.budget ?? new InProcessBudget(options.budgetPer5Min ? { limit: options.budgetPer5Min } : {});
     this.#ownsDispatcher = options.dispatcher === undefined;
+    this.#onResponse = options.onResponse;
     this.#dispatcher =
       options.dispatcher ??
       new Agent({
@@ -514,6 +519,8 @@ export class CloudflareClient {
       throw new CloudflareNetworkError(context, timer.signal.aborted ? timer.signal.reason : error);
     } finally {
       clearTimeout(timeout);
+      const endpoint = cloudflareEndpoint(context.path.slice(this.#basePath.length));
+      this.#onResponse?.({ endpoint, status: status ?? 'network', durationMs: performance.now() - started });
       this.#logger?.debug(
         {
           method: context.method,

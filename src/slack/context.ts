@@ -10,6 +10,7 @@ import type { ExportService } from '../features/export/export.js';
 import type { HomeService } from '../features/home/home.js';
 import type { WatchService } from '../features/watch/watches.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { ClickInput } from './click.js';
 import type { Deliveries } from './deliveries.js';
 import type { InFlight } from './in-flight.js';
@@ -33,6 +34,8 @@ export interface AppContext {
   inFlight: InFlight;
   /** Drops a request Slack delivered twice (to this replica or another). */
   deliveries: Deliveries;
+  /** Counters and timings for `GET /metrics`. */
+  metrics: Metrics;
 }
 
 /** What commands and clicks have in common: the services, the answer, the log line. */

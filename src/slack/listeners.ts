@@ -13,7 +13,7 @@ import { readClick } from './click.js';
 import type { AppContext } from './context.js';
 import { ACTION_PREFIX, COMMAND } from './ids.js';
 import { parseCommandText } from './query.js';
-import { track } from './reply.js';
+import { clickKind, commandKind, observeRequest } from './request-metrics.js';
 import { answerOnce, createResponder, type Respond } from './respond.js';
 import { findButton, routeCommand } from './routes.js';
 
@@ -24,19 +24,22 @@ const unanswerable: Respond = async () => {
 
 export function registerListeners(app: App, ctx: AppContext): void {
   app.command(COMMAND, async ({ command, ack, client }) => {
+    const seen = observeRequest(ctx.metrics, 'command', commandKind(command.text));
     await ack();
+    seen.acked();
     if (!(await firstDelivery(ctx, command.trigger_id))) return;
     const userId = command.user_id;
     const channelId = command.channel_id;
-    const { respond, late } = answerOnce(
+    const { respond: answer, late } = answerOnce(
       createResponder({
         responseUrl: command.response_url,
         logger: ctx.logger,
         fallback: { client, channelId, userId },
       }),
     );
+    const respond = seen.respond(answer);
     await ctx.inFlight.track(
-      track(ctx.logger, { kind: 'command', user: userId, channel: channelId }, respond, (fields) =>
+      seen.track(ctx.logger, { kind: 'command', user: userId, channel: channelId }, respond, (fields) =>
         runAsUser(userId, async () => {
           // Access first: a user who is not allowed gets one line and no Cloudflare call is made.
           assertAllowed(ctx.config.access, { userId, channelId });
@@ -51,8 +54,9 @@ export function registerListeners(app: App, ctx: AppContext): void {
   app.event('app_home_opened', async ({ event }) => {
     if (event.tab !== 'home') return;
     const userId = event.user;
+    const seen = observeRequest(ctx.metrics, 'home', 'home_opened');
     await ctx.inFlight.track(
-      track(ctx.logger, { kind: 'home', user: userId, channel: undefined }, undefined, () =>
+      seen.track(ctx.logger, { kind: 'home', user: userId, channel: undefined }, undefined, () =>
         runAsUser(userId, async () => {
           assertUserAllowed(ctx.config.access, userId);
           await ctx.home.publish(userId);
@@ -62,7 +66,9 @@ export function registerListeners(app: App, ctx: AppContext): void {
   });
 
   app.action<BlockAction<ButtonAction>>(new RegExp(`^${ACTION_PREFIX}`), async ({ ack, body, action, client }) => {
+    const seen = observeRequest(ctx.metrics, 'click', clickKind(action.action_id));
     await ack();
+    seen.acked();
     if (!(await firstDelivery(ctx, body.trigger_id))) return;
     const click = readClick(body, action);
     // A Home click has no response_url and no channel: its handler answers on Home itself.
@@ -75,9 +81,9 @@ export function registerListeners(app: App, ctx: AppContext): void {
             ...(click.channelId ? { fallback: { client, channelId: click.channelId, userId: click.userId } } : {}),
           }),
         );
-    const respond = answer?.respond;
+    const respond = seen.respond(answer?.respond);
     await ctx.inFlight.track(
-      track(
+      seen.track(
         ctx.logger,
         { kind: 'action', user: click.userId, channel: click.channelId, action: click.actionId },
         respond,

@@ -1,7 +1,8 @@
 /**
  * The bot in Socket Mode, started from the environment as in production (SLACK_APP_TOKEN, no signing
  * secret): it opens the WebSocket with the app-level token, answers commands and clicks that arrive as
- * envelopes, serves /healthz, reconnects when Slack drops the connection, and closes the socket on stop.
+ * envelopes, serves /healthz, /readyz and /metrics, reconnects when Slack drops the connection, and closes the
+ * socket on stop.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -113,6 +114,19 @@ describe('a bot in Socket Mode', () => {
     expect(slack.channelMessages(CHANNEL)).toEqual([]);
   });
 
+  it('serves /metrics and /readyz on the same port: the command above counted, no user or channel in it', async () => {
+    const ready = await fetch(`http://127.0.0.1:${bot.port}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ ok: true });
+    const metrics = await fetch(`http://127.0.0.1:${bot.port}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const body = await metrics.text();
+    expect(body).toMatch(/^bulkjob_requests_total\{type="command",kind="view",outcome="ok"\} 1$/m);
+    expect(body).toMatch(/^bulkjob_ack_duration_seconds_count\{type="command"\} 1$/m);
+    expect(body).not.toContain(USER);
+    expect(body).not.toContain(CHANNEL);
+  });
   it('publishes the Home tab when app_home_opened arrives over the socket', async () => {
     const before = slack.callsTo('views.publish').length;
     const delivered = await slack.openHome({ userId: USER });

@@ -24,6 +24,7 @@ import { type CloudflareClient, MAX_PER_PAGE } from '../../cloudflare/client.js'
 import type { Job, Message } from '../../cloudflare/schema.js';
 import { CloudflarePagingError, InputError, SlackApiError, userMessageFor } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { exportOutcomeOf } from '../../metrics-labels.js';
 import type { StatusFilter } from '../../slack/query.js';
 import { toSlackApiError } from '../../slack/slack-api.js';
 import { COLUMNS, domainOf, toRow } from './csv.js';
@@ -75,6 +76,8 @@ export interface ExportDeps {
   tempRoot?: string;
   /** When the progress message first shows (default 2 s: a quick export shows none), and how often it is edited. */
   progressTiming?: { afterMs: number; everyMs: number };
+  /** Told when an export ends, with how (`exportOutcomeOf`) and the rows delivered (metrics). */
+  onFinished?: (outcome: ReturnType<typeof exportOutcomeOf>, rows: number) => void;
 }
 
 /** What an export will take, said before it starts. */
@@ -127,7 +130,18 @@ export class ExportService {
     if (running) return { promise: running.promise, joined: true };
     const controller = new AbortController();
     const id = randomUUID();
-    const promise = this.#run(request, id, controller.signal, onPlanned).finally(() => this.#running.delete(key));
+    const promise = this.#run(request, id, controller.signal, onPlanned)
+      .then(
+        (result) => {
+          this.#deps.onFinished?.('ok', result.rows);
+          return result;
+        },
+        (error: unknown) => {
+          this.#deps.onFinished?.(exportOutcomeOf(error), 0);
+          throw error;
+        },
+      )
+      .finally(() => this.#running.delete(key));
     this.#running.set(key, { id, userId: request.userId, controller, promise });
     return { promise, joined: false };
   }

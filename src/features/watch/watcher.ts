@@ -39,6 +39,8 @@ export interface WatcherDeps {
   owner?: string;
   /** Told when a watch ends, with who started it (their Home tab shows their watches). */
   onEnded?: (userId: string) => void;
+  /** Told each time a completion notice is posted (metrics). */
+  onNoticePosted?: () => void;
 }
 
 /**
@@ -291,6 +293,7 @@ export class Watcher implements WatchLoop {
     try {
       const ts = await cards.postInThread(card, message, noticeTag(watch));
       await store.completeNotice(watch.id, ts);
+      this.#deps.onNoticePosted?.();
       log.info({ noticeTs: ts }, 'completion notice posted');
     } catch (error) {
       // Slack answered: nothing was posted, so the next refresh may try again. Without an answer (a
@@ -332,6 +335,7 @@ export class Watcher implements WatchLoop {
         const message = await buildNotice(this.#deps.failures, watch, job, reason, now());
         const ts = await cards.postInThread(card, message, noticeTag(watch));
         await store.completeNotice(watch.id, ts);
+        this.#deps.onNoticePosted?.();
         log.info({ noticeTs: ts }, 'completion notice posted after an interruption');
       } catch (error) {
         if (error instanceof SlackApiError && error.slackError === 'missing_scope') {
