@@ -464,6 +464,7 @@ class SqliteStore implements Store {
 
   async describe(): Promise<StoreDescription> {
     return {
+      kind: 'sqlite',
       path: this.#db.name,
       schemaVersion: readSchemaVersion(this.#db),
       journalMode: String(this.#db.pragma('journal_mode', { simple: true })),

@@ -66,6 +66,7 @@ describe('opening', () => {
 
     expect(statSync(join(dataDir, DATABASE_FILE)).isFile()).toBe(true);
     expect(await store.describe()).toEqual({
+      kind: 'sqlite',
       path: join(dataDir, DATABASE_FILE),
       schemaVersion: MIGRATIONS.length,
       journalMode: 'wal',
@@ -126,7 +127,7 @@ describe('opening', () => {
   it('works in memory for unit tests', async () => {
     const store = open({ dataDir: IN_MEMORY });
     expect((await saveCard(store)).id).toBe(1);
-    expect((await store.describe()).path).toBe(IN_MEMORY);
+    expect(await store.describe()).toMatchObject({ kind: 'sqlite', path: IN_MEMORY });
     expect(existsSync(join(dir, DATABASE_FILE))).toBe(false);
   });
 });
