@@ -10,9 +10,12 @@ const MAX_ERROR_LENGTH = 500;
 
 export const ENDED_STATES: ReadonlySet<string> = new Set<EndedWatchState>(['finished', 'stopped', 'expired', 'lost']);
 
-/** The store is not a log, but the same rule holds: no tokens or recipient addresses at rest. */
+/**
+ * The store is not a log, but the same rule holds: no tokens or recipient addresses at rest. No NUL either:
+ * PostgreSQL text cannot hold one, and an upstream body could carry it.
+ */
 export function cleanWatchError(message: string): string {
-  return scrub(message).slice(0, MAX_ERROR_LENGTH);
+  return scrub(message.replaceAll('\u0000', '')).slice(0, MAX_ERROR_LENGTH);
 }
 
 export interface CardRow {

@@ -334,6 +334,9 @@ export function describeStoreContract(target: StoreTarget): void {
       expect(stored.lastError).toMatch(/^reject \[email redacted\] with xox\?-\[redacted\] x+$/);
       expect(stored.lastError).toHaveLength(500);
 
+      expect(await store.recordWatchError(watch.id, 'a body with a \u0000 in it')).toBe(3);
+      expect((await store.findWatch(watch.id))?.lastError).toBe('a body with a  in it');
+
       await store.clearWatchError(watch.id);
       expect(await store.findWatch(watch.id)).toMatchObject({ failureCount: 0, lastError: null });
     });

@@ -149,6 +149,8 @@ describePostgres('the PostgreSQL store, starting', () => {
     expect(versions.rows).toEqual(POSTGRES_MIGRATIONS.map((m, i) => ({ version: i + 1, name: m.name })));
     const applied = logs.lines.filter((line) => line.message === 'store migration applied');
     expect(applied).toHaveLength(POSTGRES_MIGRATIONS.length);
+    // The others waited for the lock: none of them tripped over a half-applied step and had to retry.
+    expect(logs.lines.filter((line) => line.level === 'warn')).toEqual([]);
     for (const store of stores) {
       expect(await store.health()).toEqual({ ok: true });
       expect(await store.describe()).toMatchObject({
