@@ -5,7 +5,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, SocketModeReceiver, type SocketModeReceiverOptions, webApi } from '@slack/bolt';
-import { InProcessBudget } from './cloudflare/budget.js';
 import { CloudflareClient, type CloudflareClientOptions } from './cloudflare/client.js';
 import type { Config } from './config.js';
 import { withDeadline } from './deadline.js';
@@ -26,7 +25,8 @@ import { registerListeners } from './slack/listeners.js';
 import { observeSlackApi } from './slack/observe-slack.js';
 import { guardSlackRequests } from './slack/request-guard.js';
 import { SlackMessages } from './slack/slack-api.js';
-import { openStore, type Store } from './store/store.js';
+import { openSharedState } from './shared-state.js';
+import type { Store } from './store/types.js';
 
 /**
  * A graceful stop, inside Docker's default 10 s grace period (index.ts exits at 9.5 s whatever happens):
@@ -90,6 +90,16 @@ export function createApp(deps: AppDeps): BulkjobApp {
     activeWatches: () => store.countActiveWatches(),
     logger: logger.child({ module: 'metrics' }),
   });
+  // The store and the budget: PostgreSQL with DATABASE_URL (shared by every replica), else SQLite and memory.
+  const shared = openSharedState({
+    config,
+    logger,
+    ...(deps.store ? { store: deps.store } : {}),
+    ...(deps.cloudflare ? { budget: deps.cloudflare.budget } : {}),
+    ...(deps.cloudflareOptions?.budget ? { budget: deps.cloudflareOptions.budget } : {}),
+    ...(deps.budgetWindowMs ? { budgetWindowMs: deps.budgetWindowMs } : {}),
+  });
+  const store = shared.store;
   const cloudflare =
     deps.cloudflare ??
     new CloudflareClient({
@@ -97,14 +107,10 @@ export function createApp(deps: AppDeps): BulkjobApp {
       accountId: config.cloudflare.accountId,
       auth: config.cloudflare.auth,
       logger: logger.child({ module: 'cloudflare' }),
-      budget: new InProcessBudget({
-        limit: config.cloudflare.budgetPer5Min,
-        ...(deps.budgetWindowMs ? { windowMs: deps.budgetWindowMs } : {}),
-      }),
+      budget: shared.budget,
       onResponse: metrics.cloudflareResponse,
       ...deps.cloudflareOptions,
     });
-  const store = deps.store ?? openStore({ dataDir: config.dataDir, logger: logger.child({ module: 'store' }) });
 
   let healthy = true;
   const routes = operationalRoutes({
@@ -243,6 +249,17 @@ export function createApp(deps: AppDeps): BulkjobApp {
   });
 
   let stopped = false;
+  // Watches start once the store can be used: a database still migrating (or down at start-up) would make
+  // every tick fail. Requests are served meanwhile; views need no store.
+  const startWatches = () => {
+    if (deps.runWatches === false) return;
+    shared.ready.then(
+      () => {
+        if (!stopped) watcher.start();
+      },
+      (err: unknown) => logger.error({ err }, 'the store cannot be used; watches will not run'),
+    );
+  };
   // Socket Mode has no HTTP server of Bolt's: /healthz, /readyz and /metrics get a server of their own (src/health.ts).
   let healthServer: Server | undefined;
   return {
@@ -255,13 +272,13 @@ export function createApp(deps: AppDeps): BulkjobApp {
         await app.start();
         const health = await startOperationalServer(routes, port, host);
         healthServer = health.server;
-        if (deps.runWatches !== false) watcher.start();
+        startWatches();
         return { port: health.port };
       }
       const auth = await app.client.auth.test();
       installedTeam = typeof auth.team_id === 'string' && auth.team_id !== '' ? auth.team_id : undefined;
       const server = (await app.start(host === undefined ? port : { port, host })) as Server;
-      if (deps.runWatches !== false) watcher.start();
+      startWatches();
       return { port: (server.address() as AddressInfo).port };
     },
     async stop() {
@@ -288,7 +305,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
         logger.warn({ left, told }, 'stopped with work still in flight; told its users to try again');
       }
       await withDeadline(cloudflare.close(), timing.poolMs).catch(() => {});
-      await store.close();
+      await shared.close();
     },
   };
 }

@@ -7,20 +7,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { BotError } from '../errors.js';
-import { type Logger, scrub } from '../logger.js';
+import type { Logger } from '../logger.js';
 import { migrate, readSchemaVersion } from './migrations.js';
+import { type CardRow, cleanWatchError, ENDED_STATES, toCard, toWatch, type WatchRow } from './rows.js';
 import { StoreError } from './store-error.js';
-import type {
-  Card,
-  EndedWatchState,
-  NoticeState,
-  SaveCardInput,
-  StartWatchInput,
-  Store,
-  StoreDescription,
-  Watch,
-  WatchState,
-} from './types.js';
+import type { Card, EndedWatchState, SaveCardInput, StartWatchInput, Store, StoreDescription, Watch } from './types.js';
 
 export type * from './types.js';
 
@@ -29,8 +20,6 @@ export const DATABASE_FILE = 'bulkjob.sqlite';
 export const IN_MEMORY = ':memory:';
 /** How long a write waits for another instance's write lock before failing with SQLITE_BUSY. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
-/** `last_error` is for humans reading logs and tables; a Cloudflare error body can be long. */
-const MAX_ERROR_LENGTH = 500;
 
 export interface OpenStoreOptions {
   /** Directory for `bulkjob.sqlite`, created if missing; or `IN_MEMORY`. */
@@ -80,84 +69,7 @@ function cannotOpen(path: string, dataDir: string, error: unknown): StoreError {
   );
 }
 
-interface CardRow {
-  id: number;
-  channel: string;
-  ts: string;
-  job_id: string;
-  shared_by: string;
-  shared_at: number;
-  updated_at: number;
-  last_render_hash: string | null;
-  last_job_status: string | null;
-  cancelled_by: string | null;
-  cancelled_at: number | null;
-  lost_at: number | null;
-}
-
-interface WatchRow {
-  id: number;
-  card_id: number;
-  state: string;
-  started_by: string;
-  started_at: number;
-  interval_ms: number;
-  expires_at: number;
-  next_run_at: number;
-  ended_at: number | null;
-  stopped_by: string | null;
-  notice_state: string;
-  notice_started_at: number | null;
-  notice_ts: string | null;
-  failure_count: number;
-  last_error: string | null;
-  lease_owner: string | null;
-  lease_until: number | null;
-}
-
 type Params = Record<string, string | number | null>;
-
-const dateOrNull = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
-
-function toCard(row: CardRow): Card {
-  return {
-    id: row.id,
-    channel: row.channel,
-    ts: row.ts,
-    jobId: row.job_id,
-    sharedBy: row.shared_by,
-    sharedAt: new Date(row.shared_at),
-    updatedAt: new Date(row.updated_at),
-    lastRenderHash: row.last_render_hash,
-    lastJobStatus: row.last_job_status,
-    cancelledBy: row.cancelled_by,
-    cancelledAt: dateOrNull(row.cancelled_at),
-    lostAt: dateOrNull(row.lost_at),
-  };
-}
-
-function toWatch(row: WatchRow): Watch {
-  return {
-    id: row.id,
-    cardId: row.card_id,
-    // The CHECK constraints guarantee both values.
-    state: row.state as WatchState,
-    startedBy: row.started_by,
-    startedAt: new Date(row.started_at),
-    intervalMs: row.interval_ms,
-    expiresAt: new Date(row.expires_at),
-    nextRunAt: new Date(row.next_run_at),
-    endedAt: dateOrNull(row.ended_at),
-    stoppedBy: row.stopped_by,
-    noticeState: row.notice_state as NoticeState,
-    noticeStartedAt: dateOrNull(row.notice_started_at),
-    noticeTs: row.notice_ts,
-    failureCount: row.failure_count,
-    lastError: row.last_error,
-    leaseOwner: row.lease_owner,
-    leaseUntil: dateOrNull(row.lease_until),
-  };
-}
 
 /** Every statement, prepared once per connection. */
 function prepareStatements(db: Database.Database) {
@@ -273,8 +185,6 @@ function prepareStatements(db: Database.Database) {
 
 /** Every this many `tryLock` calls, expired locks are deleted. */
 const LOCK_PRUNE_EVERY = 200;
-
-const ENDED_STATES: ReadonlySet<string> = new Set<EndedWatchState>(['finished', 'stopped', 'expired', 'lost']);
 
 class SqliteStore implements Store {
   readonly #db: Database.Database;
@@ -420,9 +330,7 @@ class SqliteStore implements Store {
   }
 
   async recordWatchError(watchId: number, message: string): Promise<number> {
-    // The store is not a log, but the same rule holds: no tokens or recipient addresses at rest.
-    const clean = scrub(message).slice(0, MAX_ERROR_LENGTH);
-    return this.#sql.recordError.get({ id: watchId, message: clean })?.failure_count ?? 0;
+    return this.#sql.recordError.get({ id: watchId, message: cleanWatchError(message) })?.failure_count ?? 0;
   }
 
   async clearWatchError(watchId: number): Promise<void> {
@@ -471,6 +379,7 @@ class SqliteStore implements Store {
 
   async describe(): Promise<StoreDescription> {
     return {
+      kind: 'sqlite',
       path: this.#db.name,
       schemaVersion: readSchemaVersion(this.#db),
       journalMode: String(this.#db.pragma('journal_mode', { simple: true })),

@@ -1,6 +1,6 @@
 /**
- * The records the embedded store keeps (docs/design.md, "What users see" — Share, Watch, Cancel) and the `Store` contract. Times
- * are `Date`s here and integer milliseconds since the epoch in SQLite.
+ * The records the store keeps (docs/design.md, "What users see" — Share, Watch, Cancel) and the `Store` contract. Times
+ * are `Date`s here and integer milliseconds since the epoch in the database (SQLite or PostgreSQL).
  */
 
 /**
@@ -79,14 +79,26 @@ export interface StartWatchInput {
   now?: Date;
 }
 
-/** What `describe()` reports, for start-up logs and tests. */
-export interface StoreDescription {
+/** What `describe()` reports, for start-up logs and tests: `kind` says which database, and so which fields. */
+export type StoreDescription = SqliteStoreDescription | PostgresStoreDescription;
+
+export interface SqliteStoreDescription {
+  kind: 'sqlite';
   /** The database file, or `:memory:`. */
   path: string;
   schemaVersion: number;
   journalMode: string;
   foreignKeys: boolean;
   busyTimeoutMs: number;
+}
+
+export interface PostgresStoreDescription {
+  kind: 'postgresql';
+  /** `host:port/database`, never the password. */
+  location: string;
+  schemaVersion: number;
+  /** The server's `server_version`. */
+  serverVersion: string;
 }
 
 /**
@@ -123,7 +135,7 @@ export interface Store extends CardStore, WatchStore, NoticeStore, LockStore {
    * Never throws; cheap enough to call on every probe.
    */
   health(): Promise<StoreHealth>;
-  /** Checkpoints and closes; calling it again does nothing. */
+  /** Closes (SQLite checkpoints its WAL first; PostgreSQL ends its pool); calling it again does nothing. */
   close(): Promise<void>;
 }
 
