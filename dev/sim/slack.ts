@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { checkMessageLimits } from './slack-limits.js';
 import {
   buildBlockActionsPayload,
@@ -219,6 +220,13 @@ const JSON_FIELDS = ['blocks', 'attachments', 'metadata', 'view', 'files'];
 const POSTING_METHODS = new Set(['chat.postMessage', 'chat.postEphemeral']);
 /** Methods that take the app-level token (`xapp-…`) and nothing else. */
 const APP_TOKEN_METHODS = new Set(['apps.connections.open']);
+
+/**
+ * Slack's deliveries to the bot. Connections are kept alive for 1 s only, under Node's 5 s server default:
+ * a client that reuses a connection just as the server times it out gets a reset (a harness artefact, not a
+ * fault of the bot's), which a burst after a pause of about 5 s would otherwise hit now and then.
+ */
+const deliveryAgent = new Agent({ keepAliveTimeout: 1_000, keepAliveMaxTimeout: 1_000 });
 
 type ApiHandler = (args: Record<string, unknown>) => ApiReply;
 
@@ -826,7 +834,13 @@ export class SlackSim {
     };
     if (signing !== 'missing') headers['x-slack-signature'] = signSlackRequest(secret, timestamp, body);
     const started = performance.now();
-    const response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(30_000) });
+    const response = await undiciFetch(url, {
+      method: 'POST',
+      headers,
+      body,
+      signal: AbortSignal.timeout(30_000),
+      dispatcher: deliveryAgent,
+    });
     const text = await response.text();
     const ackMs = performance.now() - started;
     return { status: response.status, body: text, ackMs, timedOut: ackMs > this.ackDeadlineMs };

@@ -41,6 +41,13 @@ export interface BudgetOptions {
   limit?: number;
   /** Default 5 minutes, Cloudflare's window. */
   windowMs?: number;
+  /**
+   * How much longer than the window a grant keeps counting (default 0). Cloudflare counts requests as they
+   * arrive, and a request arrives some time after its grant (queued in the pool, a slow event loop, the
+   * network): without a margin, grants a window apart can arrive less than a window apart, and Cloudflare
+   * would see more than the limit in one of its windows.
+   */
+  marginMs?: number;
   /** Share of the window background requests may fill (default 0.7). */
   backgroundShare?: number;
   /** Share of the window one user may fill (default 0.25, at least 20 requests; see budget-rules.ts). */
@@ -111,6 +118,8 @@ export class InProcessBudget implements RequestBudget {
   readonly #now: () => number;
   readonly #setTimer: SetTimer;
   readonly #ledger: WindowLedger;
+  /** How long a grant counts: the window plus the margin. */
+  readonly #heldMs: number;
   readonly #users: Waiter[] = [];
   readonly #background: Waiter[] = [];
   #signal: AccountSignal | undefined;
@@ -128,12 +137,13 @@ export class InProcessBudget implements RequestBudget {
     this.maxUserWaitMs = options.maxUserWaitMs ?? 5_000;
     this.#now = options.now ?? Date.now;
     this.#setTimer = options.setTimer ?? defaultSetTimer;
-    this.#ledger = new WindowLedger(this.windowMs);
+    this.#heldMs = this.windowMs + Math.max(0, options.marginMs ?? 0);
+    this.#ledger = new WindowLedger(this.#heldMs);
     this.#rules = {
       limit: this.limit,
       backgroundLimit: this.backgroundLimit,
       userShare: this.userShare,
-      windowMs: this.windowMs,
+      windowMs: this.#heldMs,
     };
     this.limits = Object.freeze({ limit: this.limit, backgroundLimit: this.backgroundLimit, windowMs: this.windowMs });
   }
@@ -272,7 +282,7 @@ export class InProcessBudget implements RequestBudget {
     // window resets.
     // Nothing ahead: only an event (observe, pause, abort) can change anything, and each pumps.
     const oldest = this.#ledger.oldest;
-    const candidates = [oldest === undefined ? now : oldest + this.windowMs, this.#pausedUntil];
+    const candidates = [oldest === undefined ? now : oldest + this.#heldMs, this.#pausedUntil];
     if (this.#signal) candidates.push(this.#signal.resetsAt);
     const future = candidates.filter((t) => t > now);
     if (future.length === 0) return;

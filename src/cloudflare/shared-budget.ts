@@ -54,6 +54,8 @@ export interface SharedBudgetOptions {
   limit: number;
   /** Default 5 minutes, Cloudflare's window. */
   windowMs?: number;
+  /** See `BudgetOptions.marginMs` (default 0). */
+  marginMs?: number;
   /** Share of the window background requests may fill (default 0.7). */
   backgroundShare?: number;
   /** Share of the window one user may fill (default 0.25, at least 20). */
@@ -137,7 +139,13 @@ export class SharedBudget implements RequestBudget {
     const share = Math.min(1, Math.max(0, options.backgroundShare ?? 0.7));
     const backgroundLimit = Math.max(1, Math.floor(limit * share));
     this.userShare = userShareFor(limit, options.userShare);
-    this.#rules = { limit, backgroundLimit, userShare: this.userShare, windowMs };
+    // A grant counts for the window plus the margin (see `BudgetOptions.marginMs`).
+    this.#rules = {
+      limit,
+      backgroundLimit,
+      userShare: this.userShare,
+      windowMs: windowMs + Math.max(0, options.marginMs ?? 0),
+    };
     this.limits = Object.freeze({ limit, backgroundLimit, windowMs });
     this.#pool = options.pool;
     this.#maxUserWaitMs = options.maxUserWaitMs ?? 5_000;

@@ -28,6 +28,8 @@ export const DEFAULT_POOL_SIZE = 10;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** The first wait before retrying the migrations; it doubles up to `MAX_RETRY_DELAY_MS`. */
 export const DEFAULT_RETRY_DELAY_MS = 500;
+/** How long a call made during the migrations waits for them before it fails as unavailable. */
+const READY_WAIT_MS = 3_000;
 /** Every this many `tryLock` calls, expired locks are deleted. */
 const LOCK_PRUNE_EVERY = 200;
 const MAX_RETRY_DELAY_MS = 30_000;
@@ -535,7 +537,7 @@ class PgStore implements PostgresStore {
     sql: string,
     values: Value[],
   ): Promise<pg.QueryResult<R>> {
-    this.#assertReady();
+    await this.#untilReady();
     try {
       return await this.#pool.query<R>(sql, values);
     } catch (error) {
@@ -544,7 +546,7 @@ class PgStore implements PostgresStore {
   }
 
   async #transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    this.#assertReady();
+    await this.#untilReady();
     let client: pg.PoolClient;
     try {
       client = await this.#pool.connect();
@@ -565,6 +567,24 @@ class PgStore implements PostgresStore {
       client.release(!rolledBack);
       throw this.#translate(error);
     }
+  }
+
+  /**
+   * A call made while the migrations run (the first moments after start-up, when Slack may already deliver
+   * requests) waits for them a little, rather than failing a user's first click; then it fails as unavailable.
+   */
+  async #untilReady(): Promise<void> {
+    if (this.#state.kind === 'migrating') {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.#ready.catch(() => {}),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, READY_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    this.#assertReady();
   }
 
   #assertReady(): void {
