@@ -18,6 +18,7 @@ import { operationalRoutes, startOperationalServer } from './health.js';
 import { type Logger, toSlackLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { ReadinessCheck } from './readiness.js';
+import { openSharedState } from './shared-state.js';
 import type { AppContext } from './slack/context.js';
 import { Deliveries } from './slack/deliveries.js';
 import { InFlight } from './slack/in-flight.js';
@@ -25,7 +26,6 @@ import { registerListeners } from './slack/listeners.js';
 import { observeSlackApi } from './slack/observe-slack.js';
 import { guardSlackRequests } from './slack/request-guard.js';
 import { SlackMessages } from './slack/slack-api.js';
-import { openSharedState } from './shared-state.js';
 import type { Store } from './store/types.js';
 
 /**

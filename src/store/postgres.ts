@@ -537,7 +537,9 @@ class PgStore implements PostgresStore {
     sql: string,
     values: Value[],
   ): Promise<pg.QueryResult<R>> {
-    await this.#untilReady();
+    // Synchronously when ready: the call takes its place in the pool's queue at once, in call order.
+    if (this.#state.kind === 'migrating') await this.#untilReady();
+    else this.#assertReady();
     try {
       return await this.#pool.query<R>(sql, values);
     } catch (error) {
@@ -546,7 +548,8 @@ class PgStore implements PostgresStore {
   }
 
   async #transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    await this.#untilReady();
+    if (this.#state.kind === 'migrating') await this.#untilReady();
+    else this.#assertReady();
     let client: pg.PoolClient;
     try {
       client = await this.#pool.connect();

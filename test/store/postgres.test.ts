@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type OpenPostgresStoreOptions, openPostgresStore, type PostgresStore } from '../../src/store/postgres.js';
-import { migratePostgres, SCHEMA_TABLE } from '../../src/store/postgres-migrate.js';
+import { MIGRATION_LOCK_ID, migratePostgres, SCHEMA_TABLE } from '../../src/store/postgres-migrate.js';
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres-schema.js';
 import { StoreError } from '../../src/store/store-error.js';
 import { createTestDatabase, describePostgres, POSTGRES_URL, type TestDatabase } from '../helpers/postgres.js';
@@ -260,6 +260,20 @@ describePostgres('the PostgreSQL store, starting', () => {
       expect(await blocked).toBe(0);
     });
     expect(await store.health()).toEqual({ ok: true });
+  });
+
+  it('a call made while the migrations run waits for them, so the first click after a start is served', async () => {
+    const db = takeDatabase();
+    await withClient(db.url, async (client) => {
+      // Another replica is migrating: it holds the migration lock for a moment.
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+      const store = open(db.url);
+      const call = store.countActiveWatches();
+      expect(await store.health()).toEqual({ ok: false, reason: 'store migrations are running' });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]);
+      expect(await call).toBe(0);
+    });
   });
 
   it('opened before its database exists, becomes ready by itself once it does', async () => {
