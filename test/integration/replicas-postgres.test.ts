@@ -13,9 +13,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CloudflareSim } from '../../dev/sim/cloudflare.js';
 import { SlackSim } from '../../dev/sim/slack.js';
 import { startFromEnv } from '../../src/main.js';
-import { createTestDatabase, describePostgres, type TestDatabase } from '../helpers/postgres.js';
+import { createTestDatabase, describePostgres, POSTGRES_URL, type TestDatabase } from '../helpers/postgres.js';
 import { type Replica, startReplica } from '../helpers/replica-process.js';
-import { CF_TOKEN } from '../helpers/stack.js';
+import { textOf } from '../helpers/slack-text.js';
+import { CF_TOKEN, CHANNEL, startStack, USER } from '../helpers/stack.js';
 
 const WATCHES = 30;
 const CHANNELS = Array.from({ length: 10 }, (_, i) => `C0REPLICA${i}`);
@@ -240,3 +241,51 @@ describePostgres('three Socket Mode replicas on one PostgreSQL database', () => 
     for (const card of cards()) expect(slack.threadReplies(channel, card.ts)).toHaveLength(1);
   }, 40_000);
 });
+
+describePostgres('a replica whose database is not there yet', () => {
+  it('serves views at once, says not ready, and watches once the database appears', async () => {
+    const db = await createTestDatabase();
+    // The database is dropped before the bot starts: as if PostgreSQL were still coming up.
+    await db.drop();
+    const stack = await startStack({
+      env: { DATABASE_URL: db.url, BULKJOB_WRITE_USERS: USER },
+      app: { watchTiming: { intervalMs: 100, tickMs: 50, leaseMs: 1_000 }, budgetWindowMs: 30_000 },
+    });
+    try {
+      const probe = async () => {
+        const response = await fetch(`http://127.0.0.1:${stack.port}/readyz`);
+        return { status: response.status, body: (await response.json()) as { ok: boolean; reason?: string } };
+      };
+      const notReady = await probe();
+      expect(notReady.status).toBe(503);
+      expect(notReady.body.reason).toMatch(/does not exist|migrations are running/);
+
+      // A view needs no store: served while the database is missing.
+      const job = stack.cf.addJob({ total: 30 }).id;
+      const view = await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: job });
+      await stack.slack.waitFor((s) => s.answered(view.responseUrl));
+      expect(textOf(stack.slack.ephemeralFor(USER, CHANNEL).at(-1))).toContain(job.slice(0, 8));
+
+      // The database appears: the store migrates by itself, and a watch works end to end.
+      await recreate(db.name);
+      await stack.slack.waitFor(async () => (await probe()).status === 200, { timeoutMs: 20_000 });
+      const live = stack.cf.addJob({ total: 20, progress: { kind: 'live', discoverMs: 200, ratePerSecond: 50 } }).id;
+      await stack.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: `watch ${live}` });
+      const card = await stack.slack.waitFor(() => stack.slack.channelMessages(CHANNEL).find((m) => !m.ephemeralTo));
+      await stack.slack.waitFor(() => stack.slack.threadReplies(CHANNEL, card.ts).length === 1, { timeoutMs: 10_000 });
+    } finally {
+      await stack.stop();
+      await db.drop();
+    }
+  }, 40_000);
+});
+
+async function recreate(name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+}
