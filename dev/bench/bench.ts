@@ -8,6 +8,7 @@ import { type AckConfig, type AckResult, measureAck } from './ack.js';
 import { type BurstConfig, type BurstResult, measureBurst } from './burst.js';
 import { type CoalescingConfig, type CoalescingResult, measureCoalescing } from './coalescing.js';
 import { type ExportBenchConfig, type ExportBenchResult, measureExport } from './export.js';
+import { measureReplicas, type ReplicasConfig, type ReplicasResult } from './replicas.js';
 import { measureTimeToView, type TimeToViewConfig, type TimeToViewResult } from './time-to-view.js';
 import { measureWatchLoad, type WatchJobs, type WatchLoadConfig, type WatchLoadResult } from './watches.js';
 
@@ -20,6 +21,7 @@ export interface BenchConfig {
   watches: Omit<WatchLoadConfig, 'jobs'> & { jobs: WatchJobs[] };
   burst: BurstConfig;
   export: ExportBenchConfig;
+  replicas: ReplicasConfig;
 }
 
 /** What the README's figures come from: about a minute of wall time. */
@@ -39,6 +41,10 @@ export const FULL: BenchConfig = {
     tickMs: 25,
     upstreamMs: 5,
   },
+  replicas: {
+    load: { watches: 100, scale: 60, warmupWindows: 1, measureWindows: 1, tickMs: 25, upstreamMs: 5 },
+    takeover: { watches: 30, upstreamMs: 500, budgetWindowMs: 20_000 },
+  },
 };
 
 /** A few iterations of everything, to check that the bench runs (tests). Its timings mean nothing. */
@@ -57,6 +63,15 @@ export const SMOKE: BenchConfig = {
     measureWindows: 1,
     tickMs: 10,
     upstreamMs: 1,
+  },
+  replicas: {
+    load: { watches: 6, scale: 300, warmupWindows: 1, measureWindows: 1, tickMs: 10, upstreamMs: 1 },
+    takeover: {
+      watches: 3,
+      upstreamMs: 50,
+      budgetWindowMs: 20_000,
+      watchTiming: { intervalMs: 300, tickMs: 50, leaseMs: 1_000 },
+    },
   },
 };
 
@@ -78,6 +93,7 @@ export interface BenchResult {
   watches: WatchLoadResult[];
   burst: BurstResult;
   export: ExportBenchResult;
+  replicas: ReplicasResult;
   /** Real seconds for the whole run. */
   wallSeconds: number;
 }
@@ -100,21 +116,23 @@ export async function runBench(
 ): Promise<BenchResult> {
   const started = performance.now();
   const environment = describeEnvironment();
-  onProgress('1/6 ack latency');
+  onProgress('1/7 ack latency');
   const ack = await measureAck(config.ack);
-  onProgress('2/6 time to view');
+  onProgress('2/7 time to view');
   const timeToView = await measureTimeToView(config.timeToView);
-  onProgress('3/6 coalesced refreshes');
+  onProgress('3/7 coalesced refreshes');
   const coalescing = await measureCoalescing(config.coalescing);
   const watches: WatchLoadResult[] = [];
   for (const jobs of config.watches.jobs) {
-    onProgress(`4/6 watch load (${jobs} jobs)`);
+    onProgress(`4/7 watch load (${jobs} jobs)`);
     watches.push(await measureWatchLoad({ ...config.watches, jobs }));
   }
-  onProgress(`5/6 a burst of ${config.burst.views} views`);
+  onProgress(`5/7 a burst of ${config.burst.views} views`);
   const burst = await measureBurst(config.burst, DEFAULT_CONNECTIONS);
-  onProgress(`6/6 a CSV export of ${config.export.messages} messages, beside the official SDK`);
+  onProgress(`6/7 a CSV export of ${config.export.messages} messages, beside the official SDK`);
   const exported = await measureExport(config.export);
+  onProgress('7/7 replicas on one PostgreSQL: the watch load on one and three, and a takeover after a SIGKILL');
+  const replicas = await measureReplicas(config.replicas);
   return {
     config,
     environment,
@@ -124,6 +142,7 @@ export async function runBench(
     watches,
     burst,
     export: exported,
+    replicas,
     wallSeconds: (performance.now() - started) / 1000,
   };
 }

@@ -3,6 +3,7 @@
  * table that can be pasted into the README as it is.
  */
 import type { BenchResult } from './bench.js';
+import type { ReplicasResult, TakeoverGroup } from './replicas.js';
 import type { WatchLoadResult } from './watches.js';
 
 export interface Check {
@@ -23,6 +24,8 @@ const EXPORT_SPEEDUP_TARGET = 4;
 const EXPORT_RSS_GROWTH_MB = 30;
 /** A burst of views: each within about one upstream round trip. */
 const BURST_P99_TARGET = 1.5;
+/** Three replicas on one budget send what one sends, within this share. */
+const REPLICA_TOTAL_TOLERANCE = 0.1;
 /** Slack's deadline (hard): an ack later than this is an error the user sees. */
 const SLACK_ACK_DEADLINE_MS = 3_000;
 
@@ -136,7 +139,41 @@ export function evaluate(result: BenchResult): Check[] {
       },
     );
   }
+  checks.push(...replicaChecks(result.replicas));
   return checks;
+}
+
+function replicaChecks(r: ReplicasResult): Check[] {
+  if (r.status === 'skipped') return [];
+  const { load: l, takeover: t } = r;
+  const drift = (l.three.measuredPer5Min - l.one.measuredPer5Min) / l.one.measuredPer5Min;
+  const targetSeconds = 2 * t.intervalSeconds + t.leaseSeconds;
+  return [
+    {
+      name: `one and three replicas: busiest 5 minutes within the shared budget (${l.budgetPer5Min})`,
+      hard: true,
+      ok: l.one.busiestWindow <= l.budgetPer5Min && l.three.busiestWindow <= l.budgetPer5Min,
+      detail: `${l.one.busiestWindow} / ${l.three.busiestWindow}`,
+    },
+    {
+      name: `three replicas send what one sends, within ±${REPLICA_TOTAL_TOLERANCE * 100}%`,
+      hard: false,
+      ok: Number.isFinite(drift) && Math.abs(drift) <= REPLICA_TOTAL_TOLERANCE,
+      detail: `${fmtCount(l.three.measuredPer5Min)} vs ${fmtCount(l.one.measuredPer5Min)} / 5 min (${fmtSigned(drift * 100)}%)`,
+    },
+    {
+      name: 'after a SIGKILL, every watch is refreshed again by the other replicas',
+      hard: true,
+      ok: t.notTakenOver === 0,
+      detail: `${t.all.watches - t.notTakenOver}/${t.all.watches}`,
+    },
+    {
+      name: `takeover within 2 intervals + the lease (${fmtSeconds(targetSeconds)} s)`,
+      hard: false,
+      ok: t.all.maxSeconds <= targetSeconds,
+      detail: `max ${fmtSeconds(t.all.maxSeconds)} s`,
+    },
+  ];
 }
 
 export function renderReport(result: BenchResult, checks: readonly Check[]): string {
@@ -177,6 +214,7 @@ export function renderReport(result: BenchResult, checks: readonly Check[]): str
     '   `for await` over `emailSecurity.investigate.bulk.messages.list(job, { per_page: 1000 })` against the same',
     `   simulator (rows only counted). Targets: ≥ ${EXPORT_SPEEDUP_TARGET}× faster, exactly ceil(N / 1000) requests, peak RSS growth from`,
     `   ${fmtCount(result.export.small.messages)} to ${fmtCount(result.export.large.messages)} messages ≤ ${EXPORT_RSS_GROWTH_MB} MB. The Cloudflare simulator runs in the ${result.export.simulator}.`,
+    ...replicaLines(result.replicas),
     '',
     '| # | Figure | Target | Measured | Baseline (same run) |',
     '|---|---|---|---|---|',
@@ -261,6 +299,7 @@ export function renderReport(result: BenchResult, checks: readonly Check[]): str
       `SDK: ${fmtMs(e.sdk.wallMs)} ms · ${e.sdk.requests} (${(e.sdk.wallMs / e.large.wallMs).toFixed(1)}× slower)`,
     ),
   );
+  lines.push(...replicaRows(result.replicas));
   lines.push('');
   lines.push(
     `Checks (✗ on a hard check fails the run; timing targets are reported only): ${checks.filter((c) => c.ok).length}/${checks.length} met`,
@@ -268,6 +307,52 @@ export function renderReport(result: BenchResult, checks: readonly Check[]): str
   for (const c of checks) lines.push(`  ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}${c.hard ? '' : ' (timing)'}`);
   lines.push(`Wall time: ${result.wallSeconds.toFixed(1)} s`);
   return lines.join('\n');
+}
+
+function replicaLines(r: ReplicasResult): string[] {
+  if (r.status === 'skipped') return [`7. Replicas on one PostgreSQL database: ${r.reason}.`];
+  const { load: l, takeover: t } = r;
+  return [
+    `7. Replicas on one PostgreSQL database (a throw-away cluster; a fresh database per run). 7a: figure 4's ${l.watches} steady`,
+    `   watches on one app, then on three apps in this process (each its own store and view of the shared budget),`,
+    `   commands sent to each app in turn; bot clock ${l.scale}× real time; budget ${l.budgetPer5Min} / 5 min, ${l.backgroundBudgetPer5Min} for background.`,
+    `   Target: the same total, the busiest 5 minutes within the budget. 7b: three replica processes, real clock,`,
+    `   a ${fmtSeconds(t.intervalSeconds)} s interval (lease ${fmtSeconds(t.leaseSeconds)} s), ${t.watches} watches on never-ending jobs, upstream ${fmtMs(t.upstreamMs)} ms; the budget's window`,
+    `   shortened to ${fmtSeconds(t.budgetWindowSeconds)} s so the interval is not stretched. The replica holding the most leases is`,
+    '   SIGKILLed; takeover = kill → the next Cloudflare read of each watch’s job. Target: ≤ 2 intervals + the lease.',
+  ];
+}
+
+function replicaRows(r: ReplicasResult): string[] {
+  if (r.status === 'skipped') {
+    return [row('7', 'Replicas on one PostgreSQL database', '—', 'skipped: `apt-get install -y postgresql`', '—')];
+  }
+  const { load: l, takeover: t } = r;
+  const run = (x: typeof l.one) =>
+    `${fmtCount(x.measuredPer5Min)} (${fmtCount(x.measuredRefreshesPer5Min)} refreshes), busiest ${x.busiestWindow}`;
+  const group = (name: string, g: TakeoverGroup) =>
+    g.watches === 0
+      ? `${name}: none`
+      : `${name} (${g.watches}): ${fmtSeconds(g.p50Seconds)} / ${fmtSeconds(g.maxSeconds)} s (${(g.p50Seconds / t.intervalSeconds).toFixed(1)} / ${(g.maxSeconds / t.intervalSeconds).toFixed(1)} intervals)`;
+  const leases = Object.entries(t.leasesAtKill)
+    .map(([name, n]) => `${name} ${n}`)
+    .join(' · ');
+  return [
+    row(
+      '7a',
+      `Requests / 5 min, ${l.watches} steady watches, three replicas on one budget (bot clock ${l.scale}× real time)`,
+      `= one replica (±${REPLICA_TOTAL_TOLERANCE * 100}%); busiest ≤ ${l.budgetPer5Min}`,
+      run(l.three),
+      `one replica: ${run(l.one)}`,
+    ),
+    row(
+      '7b',
+      `Takeover p50 / max after a SIGKILL, 3 replicas, ${t.watches} watches every ${fmtSeconds(t.intervalSeconds)} s (observed ${fmtSeconds(t.observedIntervalSeconds)} s), lease ${fmtSeconds(t.leaseSeconds)} s`,
+      `max ≤ ${fmtSeconds(2 * t.intervalSeconds + t.leaseSeconds)} s`,
+      `${group('its leased watches', t.orphaned)}; ${group('all', t.all)}; ${group('due at the kill', t.due)}`,
+      `leases at the kill: ${leases} (${t.killed} killed)`,
+    ),
+  ];
 }
 
 function watchRow(id: string, r: WatchLoadResult): string {
@@ -300,4 +385,14 @@ function fmtMs(ms: number): string {
 
 function fmtCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
+}
+
+function fmtSeconds(s: number): string {
+  if (!Number.isFinite(s)) return 'n/a';
+  return s < 10 ? s.toFixed(1) : Math.round(s).toString();
+}
+
+function fmtSigned(n: number): string {
+  if (!Number.isFinite(n)) return 'n/a';
+  return `${n >= 0 ? '+' : '−'}${Math.abs(n).toFixed(0)}`;
 }

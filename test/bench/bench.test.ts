@@ -5,14 +5,18 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type BenchResult, runBench, SMOKE } from '../../dev/bench/bench.js';
+import { measureReplicas, REPLICAS_SKIPPED } from '../../dev/bench/replicas.js';
 import { evaluate, renderReport } from '../../dev/bench/report.js';
 import { maxInWindow, median, percentile } from '../../dev/bench/stats.js';
+import { replicaEntry } from '../helpers/replica-process.js';
 
 let result: BenchResult;
 
 beforeAll(async () => {
-  result = await runBench(SMOKE);
-}, 90_000);
+  // The bench runs the built replica (dist-dev); from the sources, the tests' bundle of it.
+  const replicas = { ...SMOKE.replicas, takeover: { ...SMOKE.replicas.takeover, entry: await replicaEntry() } };
+  result = await runBench({ ...SMOKE, replicas });
+}, 120_000);
 
 describe('bench (smoke configuration)', () => {
   it('times every ack and delivers every view', () => {
@@ -96,6 +100,41 @@ describe('bench (smoke configuration)', () => {
     expect(ex.large.peakRssMb).toBeGreaterThan(0);
   });
 
+  it('runs the watch load on one and three replicas on one budget, and times a takeover after a SIGKILL', () => {
+    const r = result.replicas;
+    if (r.status === 'skipped') {
+      expect(r.reason).toBe(REPLICAS_SKIPPED);
+      return;
+    }
+    const { load, takeover } = r;
+    expect(load.watches).toBe(SMOKE.replicas.load.watches);
+    expect([load.one.replicas, load.three.replicas]).toEqual([1, 3]);
+    expect(load.budgetPer5Min).toBe(400);
+    expect(load.backgroundBudgetPer5Min).toBe(280);
+    for (const run of [load.one, load.three]) {
+      expect(run.measuredRefreshesPer5Min).toBeGreaterThan(0);
+      expect(run.measuredPer5Min).toBeGreaterThanOrEqual(run.measuredRefreshesPer5Min);
+      expect(run.busiestWindow).toBeLessThanOrEqual(load.budgetPer5Min);
+    }
+    expect(takeover.replicas).toBe(3);
+    expect(takeover.watches).toBe(SMOKE.replicas.takeover.watches);
+    expect(takeover.leaseSeconds).toBe(SMOKE.replicas.takeover.watchTiming!.leaseMs / 1000);
+    expect(Object.keys(takeover.leasesAtKill).sort()).toEqual(['r1', 'r2', 'r3']);
+    expect(takeover.orphaned.watches).toBe(takeover.leasesAtKill[takeover.killed]);
+    expect(takeover.all.watches).toBe(takeover.watches);
+    expect(takeover.notTakenOver).toBe(0);
+    expect(takeover.all.maxSeconds).toBeGreaterThanOrEqual(takeover.all.p50Seconds);
+  });
+
+  it('reports figure 7 as skipped, naming the install command, where PostgreSQL is missing', async () => {
+    const skipped = await measureReplicas(SMOKE.replicas, { findBin: () => undefined });
+    expect(skipped).toEqual({ status: 'skipped', reason: REPLICAS_SKIPPED });
+    expect(REPLICAS_SKIPPED).toContain('apt-get install -y postgresql');
+    const report = renderReport({ ...result, replicas: skipped }, []);
+    expect(report).toContain(REPLICAS_SKIPPED);
+    expect(report.split('\n').filter((line) => line.startsWith('| 7'))).toHaveLength(1);
+  });
+
   it('passes every hard check and prints one Markdown table with a row per figure', () => {
     const checks = evaluate(result);
     expect(checks.filter((c) => c.hard && !c.ok)).toEqual([]);
@@ -115,6 +154,7 @@ describe('bench (smoke configuration)', () => {
       '| 4d',
       '| 5',
       '| 6',
+      ...(result.replicas.status === 'measured' ? ['| 7a', '| 7b'] : ['| 7']),
     ]);
     expect(report).toContain(`Node ${process.version}`);
   });
