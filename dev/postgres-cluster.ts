@@ -35,7 +35,8 @@ export function findPostgresBin(env: NodeJS.ProcessEnv = process.env): string | 
   return candidates.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl')));
 }
 
-function freePort(): Promise<number> {
+/** A loopback port free a moment ago (nothing listens on it until someone takes it). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Card, Store } from '../../src/store/types.js';
 
 export const T0 = Date.parse('2025-06-01T12:00:00Z');
-const JOB = '182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e';
+export const JOB = '182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e';
 const OTHER_JOB = '0f8fad5b-d9cb-469f-a165-70867728950e';
 const SEC = 1_000;
 
@@ -27,6 +27,27 @@ export async function errorOf(fn: () => unknown): Promise<unknown> {
   throw new Error('expected a throw');
 }
 
+/** A card in C1 for JOB, shared by U1 at `clock`. */
+export function saveCardAt(
+  store: Store,
+  clock: number,
+  overrides: Partial<Parameters<Store['saveCard']>[0]> = {},
+): Promise<Card> {
+  return store.saveCard({
+    channel: 'C1',
+    ts: '1700000000.000100',
+    jobId: JOB,
+    sharedBy: 'U1',
+    sharedAt: new Date(clock),
+    ...overrides,
+  });
+}
+
+/** U1 watches `card` from `clock` for an hour. */
+export function watchCardAt(store: Store, card: Card, clock: number, intervalMs = 30 * SEC) {
+  return store.startWatch({ cardId: card.id, startedBy: 'U1', intervalMs, expiresAt: new Date(clock + 3_600 * SEC) });
+}
+
 /** Registers the contract's tests in the calling `describe`. */
 export function describeStoreContract(target: StoreTarget): void {
   let clock: number;
@@ -38,20 +59,9 @@ export function describeStoreContract(target: StoreTarget): void {
     return store;
   }
 
-  function saveCard(store: Store, overrides: Partial<Parameters<Store['saveCard']>[0]> = {}): Promise<Card> {
-    return store.saveCard({
-      channel: 'C1',
-      ts: '1700000000.000100',
-      jobId: JOB,
-      sharedBy: 'U1',
-      sharedAt: new Date(clock),
-      ...overrides,
-    });
-  }
-
-  function watchCard(store: Store, card: Card, intervalMs = 30 * SEC) {
-    return store.startWatch({ cardId: card.id, startedBy: 'U1', intervalMs, expiresAt: new Date(clock + 3_600 * SEC) });
-  }
+  const saveCard = (store: Store, overrides: Partial<Parameters<Store['saveCard']>[0]> = {}) =>
+    saveCardAt(store, clock, overrides);
+  const watchCard = (store: Store, card: Card, intervalMs = 30 * SEC) => watchCardAt(store, card, clock, intervalMs);
 
   beforeEach(async () => {
     clock = T0;

@@ -3,9 +3,9 @@
  * tests; then what only PostgreSQL has — replicas migrating one database at once, a newer schema, a
  * database that is down or not there yet.
  */
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../dev/postgres-cluster.js';
 import { type OpenPostgresStoreOptions, openPostgresStore, type PostgresStore } from '../../src/store/postgres.js';
 import { MIGRATION_LOCK_ID, migratePostgres, SCHEMA_TABLE } from '../../src/store/postgres-migrate.js';
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres-schema.js';
@@ -30,20 +30,6 @@ async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>)
   } finally {
     await client.end();
   }
-}
-
-/** A loopback port nothing listens on. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 function withPassword(url: string, password: string): string {
@@ -72,7 +58,7 @@ async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean,
 }
 
 // Creating a database takes a few hundred milliseconds: make all this file needs at once.
-const FRESH_DATABASES = 7;
+const FRESH_DATABASES = 8;
 const fresh: TestDatabase[] = [];
 
 beforeAll(async () => {
@@ -212,7 +198,7 @@ describePostgres('the PostgreSQL store, starting', () => {
 
   it('opened on a closed port: unhealthy with a reason, unavailable, never the password, and closes', async () => {
     const password = 'hunter2-very-secret';
-    const url = withPassword(`postgres://bulkjob@127.0.0.1:${await closedPort()}/bulkjob`, password);
+    const url = withPassword(`postgres://bulkjob@127.0.0.1:${await freePort()}/bulkjob`, password);
     const logs = captureLogs();
     const store = open(url, { logger: logs.logger, connectTimeoutMs: 500 });
 

@@ -11,10 +11,7 @@ import { MIGRATIONS, type Migration, migrate } from '../../src/store/migrations.
 import { DATABASE_FILE, IN_MEMORY, type OpenStoreOptions, openStore } from '../../src/store/store.js';
 import { StoreError } from '../../src/store/store-error.js';
 import type { Card, Store } from '../../src/store/types.js';
-import { describeStoreContract, errorOf, T0 } from './contract.js';
-
-const JOB = '182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e';
-const SEC = 1_000;
+import { describeStoreContract, errorOf, saveCardAt, T0, watchCardAt } from './contract.js';
 
 let dir: string;
 let clock: number;
@@ -26,20 +23,8 @@ function open(options: Partial<OpenStoreOptions> = {}): Store {
   return store;
 }
 
-function saveCard(store: Store, overrides: Partial<Parameters<Store['saveCard']>[0]> = {}): Promise<Card> {
-  return store.saveCard({
-    channel: 'C1',
-    ts: '1700000000.000100',
-    jobId: JOB,
-    sharedBy: 'U1',
-    sharedAt: new Date(clock),
-    ...overrides,
-  });
-}
-
-function watchCard(store: Store, card: Card, intervalMs = 30 * SEC) {
-  return store.startWatch({ cardId: card.id, startedBy: 'U1', intervalMs, expiresAt: new Date(clock + 3_600 * SEC) });
-}
+const saveCard = (store: Store) => saveCardAt(store, clock);
+const watchCard = (store: Store, card: Card) => watchCardAt(store, card, clock);
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bulkjob-store-'));
