@@ -31,7 +31,7 @@ import { type Replica, spawnReplica } from '../replica-process.js';
 import { CloudflareSim, type SimRequest } from '../sim/cloudflare.js';
 import { SlackSim } from '../sim/slack.js';
 import { ScaledClock } from './clock.js';
-import { BENCH_CHANNEL, BENCH_USER } from './stack.js';
+import { BENCH_CHANNEL, benchUser } from './stack.js';
 import { maxInWindow, median } from './stats.js';
 
 export interface ReplicaLoadConfig {
@@ -274,14 +274,6 @@ function addSteadyJob(cf: CloudflareSim): string {
     failureRate: 0.02,
     progress: { kind: 'static', status: 'PROCESSING', processed: 1_000 },
   }).id;
-}
-
-/**
- * The watches are started by ten users, as in an incident: one user may take a quarter of the budget
- * (100 / 5 min), and a watch start reads twice, so one user alone could start only 50 watches a window.
- */
-function benchUser(i: number): string {
-  return `${BENCH_USER}${i % 10}`;
 }
 
 /** `/bulkjob watch <job>` for every job, spread evenly over one window as figure 4 does; then all active. */

@@ -19,6 +19,14 @@ import type { ScaledClock } from './clock.js';
 
 export const BENCH_USER = 'U0BENCHUSER';
 export const BENCH_CHANNEL = 'C0BENCHROOM';
+
+/**
+ * The analyst starting the `i`-th watch of a load: ten of them in turn, since one user may take only a
+ * quarter of the Cloudflare budget (each watch start reads twice) and a team starts watches, not one person.
+ */
+export function benchUser(i: number): string {
+  return `${BENCH_USER}${i % 10}`;
+}
 const CF_TOKEN = `cf-bench-${randomBytes(8).toString('hex')}`;
 
 export interface BenchStackOptions {

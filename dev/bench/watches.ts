@@ -23,7 +23,7 @@ import { CLOUDFLARE_LIMIT_PER_5_MIN } from '../../src/config.js';
 import type { SimRequest } from '../sim/cloudflare.js';
 import { countCalls } from './calls.js';
 import { ScaledClock } from './clock.js';
-import { BENCH_CHANNEL, BENCH_USER, type BenchStack, startBenchStack } from './stack.js';
+import { BENCH_CHANNEL, BENCH_USER, type BenchStack, benchUser, startBenchStack } from './stack.js';
 import { maxInWindow, median } from './stats.js';
 
 export type WatchJobs = 'steady' | 'growing';
@@ -179,7 +179,7 @@ async function startWatches(stack: BenchStack, clock: ScaledClock, jobs: string[
   for (const [i, job] of jobs.entries()) {
     await clock.until(start + (i * WINDOW_MS) / jobs.length);
     const result = await stack.slack.sendCommand({
-      userId: BENCH_USER,
+      userId: benchUser(i),
       channelId: BENCH_CHANNEL,
       text: `watch ${job}`,
     });

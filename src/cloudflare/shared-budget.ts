@@ -149,7 +149,9 @@ export class SharedBudget implements RequestBudget {
     this.limits = Object.freeze({ limit, backgroundLimit, windowMs });
     this.#pool = options.pool;
     this.#maxUserWaitMs = options.maxUserWaitMs ?? 5_000;
-    this.#now = options.now ?? Date.now;
+    // Whole milliseconds: grant times are stored as bigint (a scaled test clock gives fractions).
+    const now = options.now ?? Date.now;
+    this.#now = () => Math.floor(now());
     this.#logger = options.logger;
     this.#pollMs = options.pollMs ?? 200;
     this.#dbTimeoutMs = options.dbTimeoutMs ?? 2_000;
