@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { countCalls } from './calls.js';
-import { BENCH_CHANNEL, BENCH_USER, type BenchStack, startBenchStack } from './stack.js';
+import { BENCH_CHANNEL, BENCH_USER, type BenchStack, benchUser, startBenchStack } from './stack.js';
 import { percentile } from './stats.js';
 
 export interface AckConfig {
@@ -78,7 +78,7 @@ async function runPhase(
   try {
     const started = performance.now();
     const results = await Promise.all(
-      jobs.map((job) => stack.slack.sendCommand({ userId: BENCH_USER, channelId: BENCH_CHANNEL, text: job })),
+      jobs.map((job, i) => stack.slack.sendCommand({ userId: benchUser(i), channelId: BENCH_CHANNEL, text: job })),
     );
     const bad = results.find((r) => r.status !== 200);
     if (bad) throw new Error(`the app answered a command with HTTP ${bad.status}`);

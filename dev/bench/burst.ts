@@ -10,7 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { SimCall } from '../sim/slack.js';
-import { BENCH_CHANNEL, BENCH_USER, type BenchStack, startBenchStack } from './stack.js';
+import { BENCH_CHANNEL, BENCH_USER, type BenchStack, benchUser, startBenchStack } from './stack.js';
 import { percentile } from './stats.js';
 
 export interface BurstConfig {
@@ -68,8 +68,8 @@ async function runBurst(config: BurstConfig, connections: number): Promise<Burst
       const started = performance.now();
       const acked = new Map<string, number>();
       const sent = await Promise.all(
-        jobs.map(async (job) => {
-          const result = await stack.slack.sendCommand({ userId: BENCH_USER, channelId: BENCH_CHANNEL, text: job });
+        jobs.map(async (job, i) => {
+          const result = await stack.slack.sendCommand({ userId: benchUser(i), channelId: BENCH_CHANNEL, text: job });
           acked.set(result.responseUrl, performance.now());
           return result;
         }),

@@ -21,11 +21,12 @@ export const BENCH_USER = 'U0BENCHUSER';
 export const BENCH_CHANNEL = 'C0BENCHROOM';
 
 /**
- * The analyst starting the `i`-th watch of a load: ten of them in turn, since one user may take only a
- * quarter of the Cloudflare budget (each watch start reads twice) and a team starts watches, not one person.
+ * The analyst sending the `i`-th request of a load: fifty of them in turn. A load is a team's, not one
+ * person's: one user may take only a quarter of the Cloudflare budget (a view reads three times, a watch
+ * start twice), so one user alone could not send a burst of 50 views or start 100 watches.
  */
 export function benchUser(i: number): string {
-  return `${BENCH_USER}${i % 10}`;
+  return `${BENCH_USER}${i % 50}`;
 }
 const CF_TOKEN = `cf-bench-${randomBytes(8).toString('hex')}`;
 
