@@ -175,7 +175,7 @@ export function createApp(deps: AppDeps): BulkjobApp {
   });
 
   // Built in dependency order, each once: cards → the watch loop → watches; nothing is attached later.
-  const failures = new FailureSummaries(cloudflare);
+  const failures = new FailureSummaries(cloudflare, { shared: store, logger: logger.child({ module: 'failures' }) });
   const cards = new CardService({
     config,
     logger: logger.child({ module: 'cards' }),

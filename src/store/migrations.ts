@@ -18,6 +18,9 @@
  *   instance's lease simply expires).
  *
  * locks (version 2) — named locks with a time limit (`LockStore`): key, owner, until.
+ *
+ * shared_cache (version 3) — what one instance read and the others reuse (`SharedCacheStore`): key, value
+ *   (text), until.
  */
 import type Database from 'better-sqlite3';
 import type { Logger } from '../logger.js';
@@ -81,6 +84,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE locks (
         key   TEXT    PRIMARY KEY,
         owner TEXT    NOT NULL,
+        until INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
+    name: 'shared cache',
+    sql: `
+      CREATE TABLE shared_cache (
+        key   TEXT    PRIMARY KEY,
+        value TEXT    NOT NULL,
         until INTEGER NOT NULL
       ) STRICT;
     `,

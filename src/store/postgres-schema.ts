@@ -10,6 +10,8 @@
  * budget_signal — one row (id = 1): what Cloudflare last said about the account's real quota, which the
  *   dashboard and other tools share (`Ratelimit` / `Ratelimit-Policy`), and until when a 429's `retry-after`
  *   pauses background work on every replica.
+ * shared_cache — what one replica read from Cloudflare and the others reuse (a job's failure reasons): key,
+ *   value (text), until.
  */
 
 export interface PostgresMigration {
@@ -93,6 +95,16 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
         observed_at        bigint
       );
       INSERT INTO budget_signal (id) VALUES (1);
+    `,
+  },
+  {
+    name: 'shared cache',
+    sql: `
+      CREATE TABLE shared_cache (
+        key   text   PRIMARY KEY,
+        value text   NOT NULL,
+        until bigint NOT NULL
+      );
     `,
   },
 ];

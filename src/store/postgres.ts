@@ -30,7 +30,7 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_RETRY_DELAY_MS = 500;
 /** How long a call made during the migrations waits for them before it fails as unavailable. */
 const READY_WAIT_MS = 3_000;
-/** Every this many `tryLock` calls, expired locks are deleted. */
+/** Every this many `tryLock` (`putShared`) calls, expired locks (cache entries) are deleted. */
 const LOCK_PRUNE_EVERY = 200;
 const MAX_RETRY_DELAY_MS = 30_000;
 /** Every statement is small; one that runs longer than this is stuck behind a lock or a sick server. */
@@ -120,6 +120,7 @@ class PgStore implements PostgresStore {
   #closing: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #lockCalls = 0;
+  #sharedPuts = 0;
 
   constructor(options: OpenPostgresStoreOptions, target: Target) {
     this.#now = options.now ?? (() => new Date());
@@ -467,6 +468,24 @@ class PgStore implements PostgresStore {
 
   async releaseLock(key: string, owner: string): Promise<boolean> {
     return this.#changed(`DELETE FROM locks WHERE key = $1 AND owner = $2`, [key, owner]);
+  }
+
+  async getShared(key: string, now = this.#now()): Promise<string | undefined> {
+    const { rows } = await this.#query<{ value: string }>(
+      `SELECT value FROM shared_cache WHERE key = $1 AND until > $2`,
+      [key, +now],
+    );
+    return rows[0]?.value;
+  }
+
+  async putShared(key: string, value: string, ttlMs: number, now = this.#now()): Promise<void> {
+    if (++this.#sharedPuts % LOCK_PRUNE_EVERY === 0)
+      await this.#changed(`DELETE FROM shared_cache WHERE until <= $1`, [+now]);
+    await this.#query(
+      `INSERT INTO shared_cache (key, value, until) VALUES ($1, $2, $3)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, until = excluded.until`,
+      [key, value, +now + ttlMs],
+    );
   }
 
   async health(): Promise<StoreHealth> {

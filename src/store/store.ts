@@ -143,6 +143,14 @@ function prepareStatements(db: Database.Database) {
     ),
     lockRelease: write(`DELETE FROM locks WHERE key = @key AND owner = @owner`),
     locksPrune: write(`DELETE FROM locks WHERE until <= @now`),
+    sharedGet: db.prepare<Params, { value: string }>(
+      `SELECT value FROM shared_cache WHERE key = @key AND until > @now`,
+    ),
+    sharedPut: write(
+      `INSERT INTO shared_cache (key, value, until) VALUES (@key, @value, @until)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, until = excluded.until`,
+    ),
+    sharedPrune: write(`DELETE FROM shared_cache WHERE until <= @now`),
     renew: write(
       `UPDATE watches SET lease_until = @until WHERE id = @id AND state = 'active' AND lease_owner = @owner`,
     ),
@@ -183,7 +191,7 @@ function prepareStatements(db: Database.Database) {
   };
 }
 
-/** Every this many `tryLock` calls, expired locks are deleted. */
+/** Every this many `tryLock` (`putShared`) calls, expired locks (cache entries) are deleted. */
 const LOCK_PRUNE_EVERY = 200;
 
 class SqliteStore implements Store {
@@ -191,6 +199,7 @@ class SqliteStore implements Store {
   readonly #now: () => Date;
   readonly #sql: ReturnType<typeof prepareStatements>;
   #lockCalls = 0;
+  #sharedPuts = 0;
 
   constructor(db: Database.Database, now: () => Date) {
     this.#db = db;
@@ -365,6 +374,15 @@ class SqliteStore implements Store {
 
   async releaseLock(key: string, owner: string): Promise<boolean> {
     return this.#changed(this.#sql.lockRelease.run({ key, owner }));
+  }
+
+  async getShared(key: string, now = this.#now()): Promise<string | undefined> {
+    return this.#sql.sharedGet.get({ key, now: +now })?.value;
+  }
+
+  async putShared(key: string, value: string, ttlMs: number, now = this.#now()): Promise<void> {
+    if (++this.#sharedPuts % LOCK_PRUNE_EVERY === 0) this.#sql.sharedPrune.run({ now: +now });
+    this.#sql.sharedPut.run({ key, value, until: +now + ttlMs });
   }
 
   async health(): Promise<{ ok: boolean; reason?: string }> {

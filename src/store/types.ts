@@ -128,7 +128,7 @@ export interface PostgresStoreDescription {
  *   thatTs)`; not found → post it, then `completeNotice`. `olderThan` must exceed the longest a post can
  *   take, so a live poster is never raced.
  */
-export interface Store extends CardStore, WatchStore, NoticeStore, LockStore {
+export interface Store extends CardStore, WatchStore, NoticeStore, LockStore, SharedCacheStore {
   describe(): Promise<StoreDescription>;
   /**
    * Whether the store can be used now, for `/readyz`: its migrations have run and the database answers.
@@ -158,6 +158,18 @@ export interface LockStore {
   tryLock(key: string, owner: string, ttlMs: number, now?: Date): Promise<boolean>;
   /** Gives `key` up if `owner` holds it. */
   releaseLock(key: string, owner: string): Promise<boolean>;
+}
+
+/**
+ * A small cache every instance on the database shares, for what is costly to read from Cloudflare and the
+ * same for everyone (a job's failure reasons): what one replica read, the others reuse instead of reading it
+ * again. Values are opaque text; an expired entry reads as absent and is deleted now and then.
+ */
+export interface SharedCacheStore {
+  /** The value kept under `key`, unless it expired. */
+  getShared(key: string, now?: Date): Promise<string | undefined>;
+  /** Keeps `value` under `key` until `now + ttlMs`, replacing what was there. */
+  putShared(key: string, value: string, ttlMs: number, now?: Date): Promise<void>;
 }
 
 /** Status cards: what was posted where, what it shows, whether it can still be edited. */

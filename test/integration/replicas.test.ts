@@ -2,7 +2,8 @@
  * Two bulkjob instances on one store, behind a load balancer without sticky sessions (the Slack simulator
  * sends each request to the next instance): what users see must be what one bot would do. One card and one
  * notice for a job watched from both at once, one card for a Share that Slack delivered twice, one answer
- * for a command delivered twice, and a refresh slower than its lease keeps its watch.
+ * for a command delivered twice, a refresh slower than its lease keeps its watch, and a job's failure reasons
+ * read from Cloudflare once, whichever instance draws the card.
  *
  * These instances share a SQLite file; the PostgreSQL suite (replicas-postgres.test.ts) runs separate
  * processes on one database.
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimMessage } from '../../dev/sim/slack.js';
 import { InProcessBudget } from '../../src/cloudflare/budget.js';
-import { shareButton } from '../../src/features/card/buttons.js';
+import { cardRefreshButton, shareButton } from '../../src/features/card/buttons.js';
 import { openStore } from '../../src/store/store.js';
 import { textOf } from '../helpers/slack-text.js';
 import { CHANNEL, OTHER_USER, type Stack, startStack, USER } from '../helpers/stack.js';
@@ -143,5 +144,33 @@ describe('two instances on one store', () => {
     await pause(10 * lease);
     expect(a.cf.countRequests({ path: jobPath })).toBe(held);
     release();
+  });
+
+  it("reads a job's failure reasons from Cloudflare once, whichever instance draws its view and card", async () => {
+    const [a, b] = await twoInstances();
+    const job = a.cf.addJob({ total: 200, failureRate: 0.2, createdAt: clock }).id;
+    const failureScans = () => a.cf.requests.filter((r) => r.jobId === job && r.query.status === 'FAILED').length;
+    // The view (one instance), the Share (the other), then a Refresh on each: one scan of the failures in all.
+    const view = await a.slack.sendCommand({ userId: USER, channelId: CHANNEL, text: job });
+    const shown = await a.slack.waitFor((s) => s.answered(view.responseUrl) && s.ephemeralFor(USER, CHANNEL).at(-1));
+    expect(textOf(shown)).toMatch(/fail/i);
+    await a.slack.click({ userId: USER, message: shown, actionId: shareButton.actionId });
+    const card = await a.slack.waitFor(() => cards(a)[0]);
+    for (let i = 0; i < 2; i++) {
+      const before = a.slack.callsTo('chat.update').length;
+      await a.slack.click({ userId: USER, message: card, actionId: cardRefreshButton.actionId });
+      await a.slack.waitFor(
+        () =>
+          a.cf.countRequests({ path: new RegExp(`/bulk/${job}$`) }) >= 3 + i &&
+          a.slack.callsTo('chat.update').length >= before,
+      );
+    }
+    await pause(300);
+    // Both instances drew the job: each answered at least one of the four requests.
+    const handled = (stack: Stack) => stack.logs.filter((line) => line.includes(job)).length;
+    expect(handled(a)).toBeGreaterThan(0);
+    expect(handled(b)).toBeGreaterThan(0);
+    expect(textOf(cards(a)[0])).toMatch(/fail/i);
+    expect(failureScans()).toBe(1);
   });
 });

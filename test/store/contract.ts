@@ -16,6 +16,8 @@ export interface StoreTarget {
   reset(): Promise<void>;
   /** A store on that database, ready to use, reading the clock through `now`; another call is another replica. */
   open(now: () => Date): Promise<Store>;
+  /** Rows in one of the store's tables, read past the store (what pruning leaves behind). */
+  countRows(table: 'locks' | 'shared_cache'): Promise<number>;
 }
 
 export async function errorOf(fn: () => unknown): Promise<unknown> {
@@ -523,6 +525,37 @@ export function describeStoreContract(target: StoreTarget): void {
       const stores = await Promise.all([open(), open(), open()]);
       const won = await Promise.all(stores.map((store, i) => store.tryLock('k', `instance-${i}`, 10 * SEC)));
       expect(won.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('deletes expired locks as new ones are taken', async () => {
+      const store = await open();
+      for (let i = 0; i < 250; i++) await store.tryLock(`k${i}`, 'a', SEC, new Date(T0 + i * SEC));
+      expect(await target.countRows('locks')).toBeLessThan(250);
+      expect(await store.tryLock('k249', 'b', SEC, new Date(T0 + 249 * SEC))).toBe(false);
+    });
+  });
+
+  describe('shared cache', () => {
+    it("serves one instance's value to the others until it expires; a newer value replaces it", async () => {
+      const a = await open();
+      const b = await open();
+      expect(await b.getShared('failures job-1', new Date(T0))).toBeUndefined();
+
+      await a.putShared('failures job-1', '{"failed":3}', 10 * SEC, new Date(T0));
+      expect(await b.getShared('failures job-1', new Date(T0 + 9 * SEC))).toBe('{"failed":3}');
+      expect(await b.getShared('failures job-2', new Date(T0 + 9 * SEC))).toBeUndefined();
+      expect(await b.getShared('failures job-1', new Date(T0 + 10 * SEC))).toBeUndefined();
+
+      await b.putShared('failures job-1', '{"failed":4} ✓', 10 * SEC, new Date(T0 + 11 * SEC));
+      expect(await a.getShared('failures job-1', new Date(T0 + 12 * SEC))).toBe('{"failed":4} ✓');
+    });
+
+    it('deletes expired entries as new ones are kept', async () => {
+      const store = await open();
+      for (let i = 0; i < 250; i++) await store.putShared(`k${i}`, 'v', SEC, new Date(T0 + i * SEC));
+      // The last puts found the early entries long expired: they are gone, not merely unread.
+      expect(await target.countRows('shared_cache')).toBeLessThan(250);
+      expect(await store.getShared('k249', new Date(T0 + 249 * SEC))).toBe('v');
     });
   });
 

@@ -99,12 +99,16 @@ describePostgres('the store contract, on PostgreSQL', () => {
 
   describeStoreContract({
     async reset() {
-      await admin.query('TRUNCATE cards, watches, locks RESTART IDENTITY CASCADE');
+      await admin.query('TRUNCATE cards, watches, locks, shared_cache RESTART IDENTITY CASCADE');
     },
     async open(now) {
       const store = openPostgresStore({ url: db.url, now, poolSize: 4 });
       await store.ready();
       return store;
+    },
+    async countRows(table) {
+      const { rows } = await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
+      return rows[0]!.n;
     },
   });
 

@@ -201,6 +201,14 @@ describe('the store contract, on SQLite', () => {
     async open(now) {
       return openStore({ dataDir: contractDir!, now });
     },
+    async countRows(table) {
+      const db = new Database(join(contractDir!, DATABASE_FILE), { readonly: true });
+      try {
+        return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    },
   });
 
   afterAll(removeContractDir);
