@@ -41,6 +41,11 @@ export interface SimJobSpec {
   destination?: string;
   /** Share of processed messages that fail, 0..1 (default 0.02). 1 makes a job end FAILED. */
   failureRate?: number;
+  /**
+   * The texts failed messages give as `status_message`, drawn evenly by index (none retryable); default a
+   * realistic mix of Exchange errors. Lets a test put what email can hold (a formula, quotes) in the file.
+   */
+  failureReasons?: readonly string[];
   comment?: string | null;
   /** Epoch ms or ISO string (default: the simulator clock at `addJob`). */
   createdAt?: number | string;
@@ -63,6 +68,7 @@ export interface SimJob {
   actionType: SimActionType;
   destination: string;
   failureRate: number;
+  failureReasons: readonly string[] | undefined;
   reportsCancelled: boolean;
   comment: string | null;
   createdAt: number;
@@ -113,7 +119,9 @@ export function seedFromString(text: string): number {
   return h >>> 0;
 }
 
-const hex8 = (n: number) => n.toString(16).padStart(8, '0');
+/** Two hex digits per byte value: a page of 1,000 messages formats about 8,000 of these. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const hex8 = (n: number) => HEX[n >>> 24]! + HEX[(n >>> 16) & 255]! + HEX[(n >>> 8) & 255]! + HEX[n & 255]!;
 
 /** A version-4-shaped UUID from (seed, index, salt). */
 export function uuidFrom(seed: number, index: number, salt: number): string {
@@ -164,7 +172,10 @@ export function recipientFor(seed: number, index: number): string {
   return `${first}.${last}@${domain}`;
 }
 
-function reasonFor(seed: number, index: number): (typeof FAILURE_REASONS)[number] {
+function reasonFor(job: SimJob, index: number): (typeof FAILURE_REASONS)[number] {
+  const seed = job.seed;
+  const own = job.failureReasons;
+  if (own) return { message: own[hash3(seed, index, 4) % own.length]!, retryable: false, weight: 1 };
   let pick = hash3(seed, index, 4) % REASON_WEIGHT_TOTAL;
   for (const reason of FAILURE_REASONS) {
     if (pick < reason.weight) return reason;
@@ -196,6 +207,7 @@ export function resolveJob(spec: SimJobSpec, fallbackId: string, now: number): S
     actionType: spec.actionType ?? 'MOVE',
     destination: spec.destination ?? 'DeletedItems',
     failureRate,
+    failureReasons: spec.failureReasons?.length ? [...spec.failureReasons] : undefined,
     reportsCancelled: spec.reportsCancelled ?? true,
     comment: spec.comment === undefined ? null : spec.comment,
     createdAt,
@@ -350,7 +362,24 @@ export function cancelAt(job: SimJob, t: number): JobState {
   return job.frozen;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
+/** `toISOString` up to the second, kept for the seconds a page's messages share (they are close in time). */
+const isoSeconds = new Map<number, string>();
+const ISO_FAST_MAX = 253_402_300_800_000; // 10000-01-01: beyond it, toISOString's format changes
+
+/** Epoch ms as `toISOString` gives them, without a Date for each of the thousands of times a page holds. */
+function iso(ms: number): string {
+  const whole = Math.trunc(ms);
+  if (!(whole >= 0 && whole < ISO_FAST_MAX)) return new Date(ms).toISOString();
+  const second = Math.floor(whole / 1000);
+  let prefix = isoSeconds.get(second);
+  if (prefix === undefined) {
+    if (isoSeconds.size >= 4096) isoSeconds.clear();
+    prefix = new Date(second * 1000).toISOString().slice(0, 20);
+    isoSeconds.set(second, prefix);
+  }
+  const milli = whole - second * 1000;
+  return `${prefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+}
 
 /** `email-security_BulkJobDetail` for the job at time `t`. */
 export function jobDetail(job: SimJob, t: number): Record<string, unknown> {
@@ -405,7 +434,7 @@ export function messageDetail(job: SimJob, state: JobState, index: number): Reco
     const at = processedAtOf(job, state, index);
     processedAt = iso(at);
     if (isFailed(job, index)) {
-      const reason = reasonFor(seed, index);
+      const reason = reasonFor(job, index);
       status = 'FAILED';
       statusMessage = reason.message;
       retryCount = reason.retryable ? 3 : hash3(seed, index, 5) % 2;
