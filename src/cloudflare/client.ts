@@ -43,6 +43,7 @@ import {
   JobListEnvelopeSchema,
   type Message,
   MessageListEnvelopeSchema,
+  MessageSchema,
 } from './schema.js';
 
 export type { Priority } from './budget.js';
@@ -235,14 +236,40 @@ export class CloudflareClient {
     params: ListMessagesParams,
     opts: RequestOptions = {},
   ): Promise<{ messages: Message[]; perPage: number }> {
+    const { items, perPage } = await this.mapMessages(jobId, params, (message) => message, opts);
+    return { messages: items, perPage };
+  }
+
+  /**
+   * One page, each message validated and handed to `each` as soon as it is, in order: what `each` returns is
+   * kept, the validated message need not be. An export turns 1,000 messages into CSV cells this way without
+   * holding 1,000 validated copies beside the 1,000 parsed ones (garbage the young generation then collects).
+   * A message that breaks the schema fails the page with its index in the issue's path (`result.7.status`).
+   */
+  async mapMessages<T>(
+    jobId: string,
+    params: ListMessagesParams,
+    each: (message: Message) => T,
+    opts: RequestOptions = {},
+  ): Promise<{ items: T[]; perPage: number }> {
+    const suffix = `/${encodeURIComponent(jobId)}/messages`;
     const envelope = await this.#call(
       'GET',
-      `/${encodeURIComponent(jobId)}/messages`,
+      suffix,
       pagingQuery(params.page, params.perPage, params.status),
       MessageListEnvelopeSchema,
       opts,
     );
-    return { messages: envelope.result, perPage: effectivePerPage(params.perPage, envelope.result_info.per_page) };
+    const items: T[] = [];
+    for (let i = 0; i < envelope.result.length; i++) {
+      const parsed = MessageSchema.safeParse(envelope.result[i]);
+      if (!parsed.success) {
+        const issues = parsed.error.issues.map((issue) => ({ ...issue, path: ['result', i, ...issue.path] }));
+        throw new CloudflareSchemaError({ method: 'GET', path: this.#path(suffix) }, issues);
+      }
+      items.push(each(parsed.data));
+    }
+    return { items, perPage: effectivePerPage(params.perPage, envelope.result_info.per_page) };
   }
 
   /** `GET …/bulk`: one page of jobs, newest first. */

@@ -419,7 +419,7 @@ describe.skipIf(SKIP)('the playground in a browser', () => {
     );
     const csv = await readFile((await download.path())!, 'utf8');
     expect(csv.startsWith('\ufeffmessage_id,recipient,status,')).toBe(true);
-    const rows = csv.trim().split('\n').slice(1);
+    const rows = csv.trim().split('\r\n').slice(1);
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) expect(row.split(',')[2]).toBe('FAILED');
     await page.screenshot({ path: screenshotPath(ARTIFACTS, 'playground-export.png') });

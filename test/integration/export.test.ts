@@ -5,6 +5,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Papa from 'papaparse';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SimMessage } from '../../dev/sim/slack.js';
 import { exportButton } from '../../src/features/export/buttons.js';
@@ -43,15 +44,15 @@ async function exportCommand(text: string): Promise<SimMessage[]> {
   return stack.slack.ephemeralFor(USER, CHANNEL);
 }
 
-/** The rows of a CSV the simulator received (no field in these jobs holds a comma, quote or newline). */
+/** The records of a CSV the simulator received, parsed back as a spreadsheet would (RFC 4180, CRLF). */
 function rowsOf(content: Buffer): string[][] {
   const text = content.toString('utf8');
   expect(JSON.stringify(text.slice(0, 20))).toBe(JSON.stringify(`\ufeff${COLUMNS.join(',').slice(0, 19)}`));
-  return text
-    .slice(1)
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => line.split(','));
+  const parsed = Papa.parse<string[]>(text.slice(1), { newline: '\r\n', skipEmptyLines: false });
+  expect(parsed.errors).toEqual([]);
+  // The file ends with a record separator: the parser's last "record" is the empty text after it.
+  expect(parsed.data.at(-1)).toEqual(['']);
+  return parsed.data.slice(0, -1);
 }
 
 const listRequestsIn = (s: Stack, job: string) =>
@@ -96,6 +97,21 @@ describe('/bulkjob export', () => {
     expect(stack.cf.requests.filter((r) => r.jobId === job && r.path.endsWith('/messages'))[0]!.query.status).toBe(
       'FAILED',
     );
+  });
+
+  it('writes what email can hold as text a spreadsheet shows, never runs: formulas neutralised, quotes and commas kept', async () => {
+    const reasons = ['=HYPERLINK("http://evil.example","Fix")', '+SUM(1,2)', '-1', '@cmd', 'Quota, "hard" limit'];
+    const job = stack.cf.addJob({ total: 200, failureRate: 1, failureReasons: reasons }).id;
+    await exportCommand(`${job} failed`);
+    const text = stack.slack.files()[0]!.content.toString('utf8');
+    const rows = rowsOf(stack.slack.files()[0]!.content);
+    const column = COLUMNS.indexOf('status_message');
+    expect(new Set(rows.slice(1).map((row) => row[column]))).toEqual(
+      new Set(['\'=HYPERLINK("http://evil.example","Fix")', "'+SUM(1,2)", "'-1", "'@cmd", 'Quota, "hard" limit']),
+    );
+    // No record has a cell that starts a formula once the file is opened.
+    for (const row of rows) for (const cell of row) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
+    expect(text).toContain(',"\'=HYPERLINK(""http://evil.example"",""Fix"")",');
   });
 
   it('Export CSV on a view exports what the view is filtered to', async () => {

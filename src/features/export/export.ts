@@ -3,23 +3,24 @@
  * status) as a CSV file, sent only to the requester's direct message with the bot (the file holds
  * recipient addresses, personal data), with one message that sums it up.
  *
- * Pages of 1,000 are read four at a time at background priority (users' own reads come first) and
- * written in order to a temporary file as they arrive, so memory holds at most a few pages whatever the
- * job's size; Slack's upload flow needs the length first (files.getUploadURLExternal → upload →
+ * Pages of 1,000 are read four at a time at background priority (users' own reads come first); each is
+ * turned into CSV text and tallied the moment it arrives (its message objects die young), and the texts are
+ * written in page order to a temporary file, so memory holds at most a few pages' text whatever the job's
+ * size; Slack's upload flow needs the length first (files.getUploadURLExternal → upload →
  * files.completeUploadExternal). When the job's counts give N messages, exactly ceil(N / 1000) pages are
  * asked for; a full last page (the counts were low) reads on until a short one, and a page that repeats
  * the one before stops the export. The temporary file is removed whatever happens.
  */
 
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { WebClient } from '@slack/web-api';
-import { stringify } from 'csv-stringify';
+import { request } from 'undici';
 import { type CloudflareClient, MAX_PER_PAGE } from '../../cloudflare/client.js';
 import type { Job, Message } from '../../cloudflare/schema.js';
 import { CloudflarePagingError, InputError, SlackApiError, userMessageFor } from '../../errors.js';
@@ -27,12 +28,15 @@ import type { Logger } from '../../logger.js';
 import { exportOutcomeOf } from '../../metrics-labels.js';
 import type { StatusFilter } from '../../slack/query.js';
 import { toSlackApiError } from '../../slack/slack-api.js';
-import { COLUMNS, domainOf, toRow } from './csv.js';
+import { csvHeader, csvRecords, domainOf, toRow } from './csv.js';
 import { ExportProgress } from './progress.js';
 import { renderExportSummary } from './summary.js';
 
+/** How long the file's upload to Slack may take, whatever its size. */
+const UPLOAD_TIMEOUT_MS = 120_000;
+
 /** Pages in flight at once. */
-export const EXPORT_CONCURRENCY = 4;
+export const EXPORT_CONCURRENCY = 6;
 
 export interface ExportRequest {
   userId: string;
@@ -235,41 +239,45 @@ export class ExportService {
     const perPage = this.#deps.perPage ?? MAX_PER_PAGE;
     const out = createWriteStream(path);
     // A byte-order mark: Excel then reads the file as UTF-8, accents and all.
-    out.write('\ufeff');
-    const csv = stringify({ header: true, columns: [...COLUMNS], eof: true });
-    csv.pipe(out);
-    const tally: ExportTally = { rows: 0, byStatus: new Map(), failureReasons: new Map(), failedDomains: new Map() };
+    out.write(`\ufeff${csvHeader()}`);
+    const tally = newTally();
     let requests = 0;
-    const read = (page: number) => {
+    const read = (page: number): Promise<PageText> => {
       requests += 1;
+      // Each message becomes its cells and its counts as soon as it is validated; only the cells are kept.
+      const text: PageText = { csv: '', tally: newTally(), first: undefined, length: 0 };
+      const cells = (message: Message) => {
+        text.first ??= message.message_id;
+        count(text.tally, message);
+        return toRow(message);
+      };
+      const params = { page, perPage, ...(status ? { status } : {}) };
       return this.#deps.cloudflare
-        .listMessages(job.job_id, { page, perPage, ...(status ? { status } : {}) }, { priority: 'background', signal })
-        .then((r) => r.messages);
+        .mapMessages(job.job_id, params, cells, { priority: 'background', signal })
+        .then(({ items }) => ({ ...text, csv: csvRecords(items), length: items.length }));
     };
     let previousFirst: string | undefined;
     let previousLength = 0;
     /** Writes one page in order; false once it was the last (short) page. */
-    const take = async (page: number, messages: Message[]): Promise<boolean> => {
+    const take = async (page: number, text: PageText): Promise<boolean> => {
       if (signal.aborted) throw signal.reason;
-      const first = messages[0]?.message_id;
-      if (first !== undefined && first === previousFirst && messages.length === previousLength) {
+      if (text.first !== undefined && text.first === previousFirst && text.length === previousLength) {
         throw new CloudflarePagingError({ method: 'GET', path: `…/bulk/${job.job_id}/messages` }, page);
       }
-      previousFirst = first;
-      previousLength = messages.length;
-      for (const message of messages) {
-        if (!csv.write(toRow(message))) await new Promise((resolve) => csv.once('drain', resolve));
-        count(tally, message);
-      }
+      previousFirst = text.first;
+      previousLength = text.length;
+      // `once` rejects if the file fails (a full disk) while we wait.
+      if (!out.write(text.csv)) await once(out, 'drain');
+      addTally(tally, text.tally);
       onRows(tally.rows);
-      return messages.length >= perPage;
+      return text.length >= perPage;
     };
     try {
       const planned = expected === undefined ? 1 : Math.ceil(expected / perPage);
       let page = 1;
       let more = planned > 0;
       // The planned pages, a few at a time, written in order as each arrives.
-      const inFlight = new Map<number, Promise<Message[]>>();
+      const inFlight = new Map<number, Promise<PageText>>();
       let next = 1;
       while (more && page <= planned) {
         while (next <= planned && inFlight.size < EXPORT_CONCURRENCY) {
@@ -279,9 +287,9 @@ export class ExportService {
           inFlight.set(next, pending);
           next += 1;
         }
-        const messages = await inFlight.get(page)!;
+        const text = await inFlight.get(page)!;
         inFlight.delete(page);
-        more = await take(page, messages);
+        more = await take(page, text);
         page += 1;
       }
       // A full last page with exactly the rows the counts gave is the end (no empty page to confirm it);
@@ -292,7 +300,7 @@ export class ExportService {
         page += 1;
       }
     } finally {
-      csv.end();
+      out.end();
       await finished(out);
     }
     return { tally, pages: requests };
@@ -321,25 +329,23 @@ export class ExportService {
     } catch (error) {
       throw toSlackApiError('files.getUploadURLExternal', error);
     }
-    let response: Response;
+    // undici's own request streams the file with backpressure: fetch with `Readable.toWeb` reads a file
+    // faster than a slow upload takes it, and on Node 20 held most of a 25 MB export in memory.
+    let status: number;
     try {
-      response = await fetch(uploadUrl, {
+      const response = await request(uploadUrl, {
         method: 'POST',
         headers: { 'content-type': 'text/csv; charset=utf-8', 'content-length': String(length) },
-        body: Readable.toWeb(createReadStream(path)) as ReadableStream,
-        duplex: 'half',
-        signal: AbortSignal.timeout(120_000),
-      } as RequestInit);
-      await response.text();
+        body: createReadStream(path),
+        signal: AbortSignal.timeout(UPLOAD_TIMEOUT_MS),
+      });
+      status = response.statusCode;
+      await response.body.text();
     } catch (error) {
       throw new SlackApiError('file upload', 'unreachable', 'request_failed', { cause: error });
     }
-    if (!response.ok) {
-      throw new SlackApiError(
-        'file upload',
-        response.status >= 500 ? 'unreachable' : 'refused',
-        `http_${response.status}`,
-      );
+    if (status < 200 || status >= 300) {
+      throw new SlackApiError('file upload', status >= 500 ? 'unreachable' : 'refused', `http_${status}`);
     }
     return fileId;
   }
@@ -370,6 +376,10 @@ function bump(map: Map<string, number>, key: string): void {
   map.set(key, (seen ?? 0) + 1);
 }
 
+function newTally(): ExportTally {
+  return { rows: 0, byStatus: new Map(), failureReasons: new Map(), failedDomains: new Map() };
+}
+
 function count(tally: ExportTally, message: Message): void {
   tally.rows += 1;
   bump(tally.byStatus, message.status);
@@ -377,4 +387,23 @@ function count(tally: ExportTally, message: Message): void {
   bump(tally.failureReasons, (message.status_message?.trim() || '(no reason given)').slice(0, 200));
   const domain = domainOf((message.action_params as { client_recipient?: unknown }).client_recipient);
   if (domain) bump(tally.failedDomains, domain.slice(0, 100));
+}
+
+function addTally(into: ExportTally, page: ExportTally): void {
+  into.rows += page.rows;
+  for (const key of ['byStatus', 'failureReasons', 'failedDomains'] as const) {
+    for (const [name, n] of page[key]) {
+      const seen = into[key].get(name);
+      if (seen === undefined && into[key].size >= TALLY_KEYS) continue;
+      into[key].set(name, (seen ?? 0) + n);
+    }
+  }
+}
+
+/** A page as the file needs it, made as soon as it arrives: its CSV text, its tally, what the guards compare. */
+interface PageText {
+  csv: string;
+  tally: ExportTally;
+  first: string | undefined;
+  length: number;
 }

@@ -25,13 +25,13 @@ function cloudflare(claimed: number, actual: number, options: { repeat?: boolean
   const fake = {
     budget: { limits: { limit: 400, backgroundLimit: 280, windowMs: 300_000 } },
     getJob: async () => makeJob({ total_messages_discovered: claimed, status: 'COMPLETED' }),
-    listMessages: async (_job: string, params: { page: number; perPage: number }) => {
+    mapMessages: async <T>(_job: string, params: { page: number; perPage: number }, each: (m: Message) => T) => {
       pages.push(params.page);
       const page = options.repeat ? 1 : params.page;
       const start = (page - 1) * params.perPage;
-      const messages: Message[] = [];
-      for (let i = start; i < Math.min(actual, start + params.perPage); i++) messages.push(makeMessage(i));
-      return { messages, perPage: params.perPage };
+      const items: T[] = [];
+      for (let i = start; i < Math.min(actual, start + params.perPage); i++) items.push(each(makeMessage(i)));
+      return { items, perPage: params.perPage };
     },
   };
   return { client: fake as unknown as CloudflareClient, pages };
