@@ -5,12 +5,14 @@
  * official `cloudflare` SDK's `for await` over `emailSecurity.investigate.bulk.messages.list(job,
  * { per_page: 1000 })` (one page after another, rows only counted, nothing written or uploaded).
  * Wall time, Cloudflare requests, and peak RSS (sampled every 20 ms) for the bot's export at
- * `smallMessages` and at `messages`: memory must not grow with the job.
+ * `smallMessages` and at `messages`: memory must not grow with the job. From `npm run bench`, both
+ * simulators run in a process of their own (`sims-child.ts`), so their work is not counted as the bot's.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { webApi } from '@slack/bolt';
 import Cloudflare from 'cloudflare';
 import { CloudflareClient } from '../../src/cloudflare/client.js';
 import { ExportService } from '../../src/features/export/export.js';
@@ -63,10 +65,12 @@ async function withPeakRss<T>(work: () => Promise<T>): Promise<{ value: T; peakR
   }
 }
 
-/** What the scenario needs of a Cloudflare simulator, wherever it runs. */
+/** What the scenario needs of the simulators, wherever they run. */
 interface ExportUpstream {
   baseUrl: string;
   accountId: string;
+  /** Where the export's Slack calls and upload go. */
+  slack: webApi.WebClient;
   addJob(spec: SimJobSpec): Promise<string>;
   listRequests(jobId: string): Promise<number>;
   stop(): Promise<void>;
@@ -77,6 +81,7 @@ function inProcess(stack: BenchStack): ExportUpstream {
   return {
     baseUrl: stack.cf.baseUrl,
     accountId: stack.cf.accountId,
+    slack: stack.bot.app.client,
     addJob: async (spec) => stack.cf.addJob(spec).id,
     listRequests: async (jobId) =>
       stack.cf.requests.filter((r) => r.jobId === jobId && r.path.endsWith('/messages')).length,
@@ -84,18 +89,20 @@ function inProcess(stack: BenchStack): ExportUpstream {
   };
 }
 
-/** The simulator in a child process (`cf-child.js`, built beside this file by `npm run bench`). */
+/** The simulators in a child process (`sims-child.js`, built beside this file by `npm run bench`). */
 async function ownProcess(childPath: string, token: string, latencyMs: number): Promise<ExportUpstream> {
+  const slackToken = 'xoxb-bench-export';
   const child: ChildProcess = fork(childPath, [], {
-    env: { ...process.env, BENCH_CF_TOKEN: token, BENCH_LATENCY_MS: String(latencyMs) },
+    env: { ...process.env, BENCH_CF_TOKEN: token, BENCH_SLACK_TOKEN: slackToken, BENCH_LATENCY_MS: String(latencyMs) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   let seq = 0;
   const waiting = new Map<number, (reply: Record<string, unknown>) => void>();
-  const ready = new Promise<{ baseUrl: string; accountId: string }>((resolve, reject) => {
+  type Ready = { baseUrl: string; accountId: string; slackApiUrl: string };
+  const ready = new Promise<Ready>((resolve, reject) => {
     child.once('error', reject);
     child.on('message', (reply: Record<string, unknown>) => {
-      if (reply.ready) resolve(reply as { baseUrl: string; accountId: string });
+      if (reply.ready) resolve(reply as Ready);
       else waiting.get(Number(reply.seq))?.(reply);
     });
   });
@@ -105,10 +112,11 @@ async function ownProcess(childPath: string, token: string, latencyMs: number): 
       waiting.set(seq, resolve);
       child.send({ seq, ...message });
     });
-  const { baseUrl, accountId } = await ready;
+  const { baseUrl, accountId, slackApiUrl } = await ready;
   return {
     baseUrl,
     accountId,
+    slack: new webApi.WebClient(slackToken, { slackApiUrl, retryConfig: { retries: 0 } }),
     addJob: async (spec) => String((await ask({ addJob: spec })).id),
     listRequests: async (jobId) => Number((await ask({ count: jobId })).requests),
     stop: async () => {
@@ -120,7 +128,7 @@ async function ownProcess(childPath: string, token: string, latencyMs: number): 
 
 export async function measureExport(config: ExportBenchConfig): Promise<ExportBenchResult> {
   const stack = await startBenchStack({ latencyMs: config.upstreamMs });
-  const childPath = fileURLToPath(new URL('./cf-child.js', import.meta.url));
+  const childPath = fileURLToPath(new URL('./sims-child.js', import.meta.url));
   const separate = import.meta.url.endsWith('.js') && existsSync(childPath);
   const upstream = separate ? await ownProcess(childPath, stack.cfToken, config.upstreamMs) : inProcess(stack);
   try {
@@ -132,7 +140,7 @@ export async function measureExport(config: ExportBenchConfig): Promise<ExportBe
             accountId: upstream.accountId,
             auth: { kind: 'token', token: stack.cfToken },
           }),
-          client: stack.bot.app.client,
+          client: upstream.slack,
           logger: createLogger({ level: 'silent' }),
           now: () => new Date(),
         })
