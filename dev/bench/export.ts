@@ -1,6 +1,6 @@
 /**
  * Figure 6: a CSV export of a large job. `messages` messages, Cloudflare answering each page in
- * `upstreamMs`: the bot's export (pages of 1,000, four in flight, rows streamed to a temporary file, then
+ * `upstreamMs`: the bot's export (pages of 1,000, five requests in flight, rows streamed to a temporary file, then
  * Slack's upload flow to the simulator) beside, in the same run and against the same simulator, the
  * official `cloudflare` SDK's `for await` over `emailSecurity.investigate.bulk.messages.list(job,
  * { per_page: 1000 })` (one page after another, rows only counted, nothing written or uploaded).

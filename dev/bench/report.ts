@@ -2,6 +2,7 @@
  * The benchmark's verdicts and its printed report: a short explanation of each figure, then one Markdown
  * table that can be pasted into the README as it is.
  */
+import { EXPORT_CONCURRENCY } from '../../src/features/export/export.js';
 import type { BenchResult } from './bench.js';
 import type { ReplicasResult, TakeoverGroup } from './replicas.js';
 import type { WatchLoadResult } from './watches.js';
@@ -209,7 +210,7 @@ export function renderReport(result: BenchResult, checks: readonly Check[]): str
     `   share one process: the last of the burst was acked after ${fmtMs(result.burst.pooled.lastAckMs)} ms). Target: p99 from the ack ≤ ${BURST_P99_TARGET}×`,
     `   the upstream latency. Baseline: the same burst with the client's former pool of ${result.burst.baseline.connections} connections`,
     '   (views that waited more than 8 s were told that Cloudflare is slow).',
-    `6. A CSV export of ${fmtCount(result.export.large.messages)} messages, upstream ${fmtMs(result.export.upstreamMs)} ms a page: the bot's export (4 pages in flight,`,
+    `6. A CSV export of ${fmtCount(result.export.large.messages)} messages, upstream ${fmtMs(result.export.upstreamMs)} ms a page: the bot's export (${EXPORT_CONCURRENCY} requests in flight,`,
     '   rows streamed to a temporary file, uploaded to the Slack simulator) beside the official `cloudflare` SDK’s',
     '   `for await` over `emailSecurity.investigate.bulk.messages.list(job, { per_page: 1000 })` against the same',
     `   simulator (rows only counted). Targets: ≥ ${EXPORT_SPEEDUP_TARGET}× faster, exactly ceil(N / 1000) requests, peak RSS growth from`,

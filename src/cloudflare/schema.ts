@@ -116,11 +116,7 @@ const envelope = <T extends z.ZodType>(result: T) =>
 
 export const JobEnvelopeSchema = envelope(JobSchema);
 export const JobListEnvelopeSchema = envelope(z.array(JobSchema)).extend({ result_info: ResultInfoSchema });
-/**
- * A page of messages with the envelope checked and each message left as it came: the client validates them
- * one at a time (`CloudflareClient.mapMessages`), so a page's validated copies are never all alive at once.
- */
-export const MessageListEnvelopeSchema = envelope(z.array(z.unknown())).extend({ result_info: ResultInfoSchema });
+export const MessageListEnvelopeSchema = envelope(z.array(MessageSchema)).extend({ result_info: ResultInfoSchema });
 
 /** `email-security_api-response-common-failure`, read leniently: any shape with an `errors` array. */
 export const FailureEnvelopeSchema = z.looseObject({

@@ -3,24 +3,21 @@
  * status) as a CSV file, sent only to the requester's direct message with the bot (the file holds
  * recipient addresses, personal data), with one message that sums it up.
  *
- * Pages of 1,000 are read four at a time at background priority (users' own reads come first); each is
- * turned into CSV text and tallied the moment it arrives (its message objects die young), and the texts are
- * written in page order to a temporary file, so memory holds at most a few pages' text whatever the job's
- * size; Slack's upload flow needs the length first (files.getUploadURLExternal → upload →
- * files.completeUploadExternal). When the job's counts give N messages, exactly ceil(N / 1000) pages are
+ * Pages of 1,000 are read five at a time at background priority (users' own reads come first); each is
+ * turned into CSV text, tallied and written to the end of a temporary file the moment it arrives, in the
+ * same synchronous step as its parse, so nothing of a page waits in memory for the pages before it and
+ * memory stays flat whatever the job's size. The upload sends the pages' bytes in page order
+ * (`uploadRanges`) through Slack's upload flow, which needs the length first (files.getUploadURLExternal →
+ * upload → files.completeUploadExternal). When the job's counts give N messages, exactly ceil(N / 1000) pages are
  * asked for; a full last page (the counts were low) reads on until a short one, and a page that repeats
  * the one before stops the export. The temporary file is removed whatever happens.
  */
 
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { finished } from 'node:stream/promises';
 import type { WebClient } from '@slack/web-api';
-import { request } from 'undici';
 import { type CloudflareClient, MAX_PER_PAGE } from '../../cloudflare/client.js';
 import type { Job, Message } from '../../cloudflare/schema.js';
 import { CloudflarePagingError, InputError, SlackApiError, userMessageFor } from '../../errors.js';
@@ -28,6 +25,7 @@ import type { Logger } from '../../logger.js';
 import { exportOutcomeOf } from '../../metrics-labels.js';
 import type { StatusFilter } from '../../slack/query.js';
 import { toSlackApiError } from '../../slack/slack-api.js';
+import { type FileRange, uploadRanges } from '../../slack/upload.js';
 import { csvHeader, csvRecords, domainOf, toRow } from './csv.js';
 import { ExportProgress } from './progress.js';
 import { renderExportSummary } from './summary.js';
@@ -35,8 +33,13 @@ import { renderExportSummary } from './summary.js';
 /** How long the file's upload to Slack may take, whatever its size. */
 const UPLOAD_TIMEOUT_MS = 120_000;
 
-/** Pages in flight at once. */
-export const EXPORT_CONCURRENCY = 6;
+/** Requests in flight at once. */
+export const EXPORT_CONCURRENCY = 5;
+/**
+ * Pages asked for ahead of the one being taken, at most: what a job whose counts are too high can waste past
+ * its short last page (each page waiting to be taken is a few numbers: its text is already in the file).
+ */
+export const EXPORT_LOOKAHEAD = 2 * EXPORT_CONCURRENCY;
 
 export interface ExportRequest {
   userId: string;
@@ -205,12 +208,12 @@ export class ExportService {
         .slice(0, 16)
         .replace(/[-:]/g, '')}.csv`;
       const path = join(dir, filename);
-      const { tally, pages } = await this.#write(job, request.status, plan.expected, path, signal, (rows) =>
+      const { tally, pages, ranges } = await this.#write(job, request.status, plan.expected, path, signal, (rows) =>
         progress.update(rows),
       );
-      const { size } = await stat(path);
+      const size = ranges.reduce((sum, range) => sum + range.length, 0);
       if (signal.aborted) throw signal.reason;
-      const fileId = await this.#upload(path, filename, size);
+      const fileId = await this.#upload(path, ranges, filename, size);
       const summary = renderExportSummary({ job, status: request.status, tally, filename });
       await this.#share(fileId, filename, channel, summary);
       await progress.finish('done', tally.rows);
@@ -227,7 +230,10 @@ export class ExportService {
     }
   }
 
-  /** Reads the pages and writes the rows in order; returns what they held. */
+  /**
+   * Reads the pages and writes each to the file as it arrives, wherever the file ends then; returns what
+   * they held and where each page's bytes are, in page order (the upload sends them in that order).
+   */
   async #write(
     job: Job,
     status: StatusFilter | undefined,
@@ -235,62 +241,102 @@ export class ExportService {
     path: string,
     signal: AbortSignal,
     onRows: (rows: number) => void,
-  ): Promise<{ tally: ExportTally; pages: number }> {
+  ): Promise<{ tally: ExportTally; pages: number; ranges: FileRange[] }> {
     const perPage = this.#deps.perPage ?? MAX_PER_PAGE;
-    const out = createWriteStream(path);
+    const file = await open(path, 'w');
+    let end = 0;
+    const writes = new Set<Promise<unknown>>();
+    /** Puts `bytes` at the end of the file now; the page keeps where they went. */
+    const append = (bytes: Buffer): { range: FileRange; written: Promise<unknown> } => {
+      const range = { start: end, length: bytes.length };
+      end += bytes.length;
+      const written = file.write(bytes, 0, bytes.length, range.start);
+      writes.add(written);
+      written.then(
+        () => writes.delete(written),
+        () => writes.delete(written),
+      );
+      return { range, written };
+    };
     // A byte-order mark: Excel then reads the file as UTF-8, accents and all.
-    out.write(`\ufeff${csvHeader()}`);
+    const header = append(Buffer.from(`\ufeff${csvHeader()}`));
+    const ranges: FileRange[] = [header.range];
     const tally = newTally();
     let requests = 0;
-    const read = (page: number): Promise<PageText> => {
+    const read = (page: number): Promise<WrittenPage> => {
       requests += 1;
-      // Each message becomes its cells and its counts as soon as it is validated; only the cells are kept.
-      const text: PageText = { csv: '', tally: newTally(), first: undefined, length: 0 };
-      const cells = (message: Message) => {
-        text.first ??= message.message_id;
-        count(text.tally, message);
-        return toRow(message);
-      };
       const params = { page, perPage, ...(status ? { status } : {}) };
       return this.#deps.cloudflare
-        .mapMessages(job.job_id, params, cells, { priority: 'background', signal })
-        .then(({ items }) => ({ ...text, csv: csvRecords(items), length: items.length }));
+        .readMessages(
+          job.job_id,
+          params,
+          (messages) => {
+            // Its text goes to the file the moment it is made: no page's text waits for the pages before it.
+            const { csv, ...page } = pageText(messages);
+            return { ...page, ...append(csv) };
+          },
+          { priority: 'background', signal },
+        )
+        .then(({ value }) => value);
     };
     let previousFirst: string | undefined;
     let previousLength = 0;
-    /** Writes one page in order; false once it was the last (short) page. */
-    const take = async (page: number, text: PageText): Promise<boolean> => {
+    /** Takes one page into the file, in page order; false once it was the last (short) page. */
+    const take = async (page: number, written: WrittenPage): Promise<boolean> => {
       if (signal.aborted) throw signal.reason;
-      if (text.first !== undefined && text.first === previousFirst && text.length === previousLength) {
+      if (written.first !== undefined && written.first === previousFirst && written.length === previousLength) {
         throw new CloudflarePagingError({ method: 'GET', path: `…/bulk/${job.job_id}/messages` }, page);
       }
-      previousFirst = text.first;
-      previousLength = text.length;
-      // `once` rejects if the file fails (a full disk) while we wait.
-      if (!out.write(text.csv)) await once(out, 'drain');
-      addTally(tally, text.tally);
+      previousFirst = written.first;
+      previousLength = written.length;
+      // A write that failed (a full disk) fails the export here.
+      await written.written;
+      ranges.push(written.range);
+      addTally(tally, written.tally);
       onRows(tally.rows);
-      return text.length >= perPage;
+      return written.length >= perPage;
     };
     try {
+      await header.written;
       const planned = expected === undefined ? 1 : Math.ceil(expected / perPage);
       let page = 1;
       let more = planned > 0;
-      // The planned pages, a few at a time, written in order as each arrives.
-      const inFlight = new Map<number, Promise<PageText>>();
+      // The planned pages, EXPORT_CONCURRENCY requests at a time: a new one starts as soon as any answer is
+      // in (its text is in the file by then), not only the next page's, so one slow answer does not hold
+      // five idle slots. Pages are still taken in order; at most EXPORT_LOOKAHEAD pages ahead of the one awaited.
+      const inFlight = new Map<number, Promise<WrittenPage>>();
       let next = 1;
-      while (more && page <= planned) {
-        while (next <= planned && inFlight.size < EXPORT_CONCURRENCY) {
-          const pending = read(next);
+      let active = 0;
+      let ended = false;
+      const launch = () => {
+        while (
+          !ended &&
+          !signal.aborted &&
+          next <= planned &&
+          active < EXPORT_CONCURRENCY &&
+          next < page + EXPORT_LOOKAHEAD
+        ) {
+          active += 1;
+          const pending = read(next).finally(() => {
+            active -= 1;
+            launch();
+          });
           // Awaited in page order below; one left behind by a stop or an error must not go unhandled.
           pending.catch(() => {});
           inFlight.set(next, pending);
           next += 1;
         }
-        const text = await inFlight.get(page)!;
-        inFlight.delete(page);
-        more = await take(page, text);
-        page += 1;
+      };
+      try {
+        while (more && page <= planned) {
+          launch();
+          const written = await inFlight.get(page)!;
+          inFlight.delete(page);
+          more = await take(page, written);
+          page += 1;
+        }
+      } finally {
+        ended = true;
       }
       // A full last page with exactly the rows the counts gave is the end (no empty page to confirm it);
       // more rows than that means the counts were low: read on, one page at a time, to a short one.
@@ -300,10 +346,11 @@ export class ExportService {
         page += 1;
       }
     } finally {
-      out.end();
-      await finished(out);
+      // Pages read past the end, or left behind by an error, may still be writing: the file closes after them.
+      await Promise.allSettled([...writes]);
+      await file.close();
     }
-    return { tally, pages: requests };
+    return { tally, pages: requests, ranges };
   }
 
   async #openDm(userId: string): Promise<string> {
@@ -317,7 +364,7 @@ export class ExportService {
     }
   }
 
-  async #upload(path: string, filename: string, length: number): Promise<string> {
+  async #upload(path: string, ranges: readonly FileRange[], filename: string, length: number): Promise<string> {
     let uploadUrl: string;
     let fileId: string;
     try {
@@ -329,18 +376,12 @@ export class ExportService {
     } catch (error) {
       throw toSlackApiError('files.getUploadURLExternal', error);
     }
-    // undici's own request streams the file with backpressure: fetch with `Readable.toWeb` reads a file
-    // faster than a slow upload takes it, and on Node 20 held most of a 25 MB export in memory.
     let status: number;
     try {
-      const response = await request(uploadUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'text/csv; charset=utf-8', 'content-length': String(length) },
-        body: createReadStream(path),
+      status = await uploadRanges(uploadUrl, path, ranges, {
+        contentType: 'text/csv; charset=utf-8',
         signal: AbortSignal.timeout(UPLOAD_TIMEOUT_MS),
       });
-      status = response.statusCode;
-      await response.body.text();
     } catch (error) {
       throw new SlackApiError('file upload', 'unreachable', 'request_failed', { cause: error });
     }
@@ -401,9 +442,27 @@ function addTally(into: ExportTally, page: ExportTally): void {
 }
 
 /** A page as the file needs it, made as soon as it arrives: its CSV text, its tally, what the guards compare. */
+/** A page once its text is in the file: where, and what it held. */
+interface WrittenPage extends Omit<PageText, 'csv'> {
+  range: FileRange;
+  written: Promise<unknown>;
+}
+
 interface PageText {
-  csv: string;
+  /** The page's records as UTF-8: bytes outside the heap, not the thousands of string pieces that built them. */
+  csv: Buffer;
   tally: ExportTally;
   first: string | undefined;
   length: number;
+}
+
+function pageText(messages: Message[]): PageText {
+  const tally = newTally();
+  for (const message of messages) count(tally, message);
+  return {
+    csv: Buffer.from(csvRecords(messages.map(toRow))),
+    tally,
+    first: messages[0]?.message_id,
+    length: messages.length,
+  };
 }

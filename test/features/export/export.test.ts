@@ -5,7 +5,7 @@ import { SlackSim } from '../../../dev/sim/slack.js';
 import type { CloudflareClient } from '../../../src/cloudflare/client.js';
 import type { Message } from '../../../src/cloudflare/schema.js';
 import { CloudflarePagingError } from '../../../src/errors.js';
-import { EXPORT_CONCURRENCY, ExportService } from '../../../src/features/export/export.js';
+import { EXPORT_LOOKAHEAD, ExportService } from '../../../src/features/export/export.js';
 import { createLogger } from '../../../src/logger.js';
 import { makeJob, makeMessage } from '../../helpers/block-factory.js';
 
@@ -25,13 +25,13 @@ function cloudflare(claimed: number, actual: number, options: { repeat?: boolean
   const fake = {
     budget: { limits: { limit: 400, backgroundLimit: 280, windowMs: 300_000 } },
     getJob: async () => makeJob({ total_messages_discovered: claimed, status: 'COMPLETED' }),
-    mapMessages: async <T>(_job: string, params: { page: number; perPage: number }, each: (m: Message) => T) => {
+    readMessages: async <T>(_job: string, params: { page: number; perPage: number }, use: (m: Message[]) => T) => {
       pages.push(params.page);
       const page = options.repeat ? 1 : params.page;
       const start = (page - 1) * params.perPage;
-      const items: T[] = [];
-      for (let i = start; i < Math.min(actual, start + params.perPage); i++) items.push(each(makeMessage(i)));
-      return { items, perPage: params.perPage };
+      const messages: Message[] = [];
+      for (let i = start; i < Math.min(actual, start + params.perPage); i++) messages.push(makeMessage(i));
+      return { value: use(messages), perPage: params.perPage };
     },
   };
   return { client: fake as unknown as CloudflareClient, pages };
@@ -63,11 +63,13 @@ describe('paging an export', () => {
   });
 
   it('stops at a short page when the counts are high', async () => {
-    const cf = cloudflare(100, 12);
+    const cf = cloudflare(1_000, 12);
     const result = await service(cf.client).run({ userId: 'U0EXPORT', jobId: makeJob().job_id });
     expect(result.rows).toBe(12);
-    // The short page 2 ends it: at most the pages already in flight beside it were asked for.
-    expect(Math.max(...cf.pages)).toBeLessThanOrEqual(2 + EXPORT_CONCURRENCY - 1);
+    // The short page 2 ends it: at most the pages asked for ahead of it (answers here come at once, so the
+    // read-ahead runs to its limit).
+    expect(Math.max(...cf.pages)).toBeLessThanOrEqual(2 + EXPORT_LOOKAHEAD - 1);
+    expect(cf.pages.length).toBeLessThan(100);
   });
 
   it('a server that answers the same page twice is an error, not a loop', async () => {
