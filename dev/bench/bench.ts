@@ -42,7 +42,7 @@ export const FULL: BenchConfig = {
     upstreamMs: 5,
   },
   replicas: {
-    load: { watches: 100, scale: 60, warmupWindows: 1, measureWindows: 1, tickMs: 25, upstreamMs: 5 },
+    load: { watches: 100, scale: 60, warmupWindows: 1, measureWindows: 2, tickMs: 25, upstreamMs: 5 },
     takeover: { watches: 30, upstreamMs: 500, budgetWindowMs: 20_000 },
   },
 };

@@ -214,7 +214,7 @@ export function renderReport(result: BenchResult, checks: readonly Check[]): str
     '   rows streamed to a temporary file, uploaded to the Slack simulator) beside the official `cloudflare` SDK’s',
     '   `for await` over `emailSecurity.investigate.bulk.messages.list(job, { per_page: 1000 })` against the same',
     `   simulator (rows only counted). Targets: ≥ ${EXPORT_SPEEDUP_TARGET}× faster, exactly ceil(N / 1000) requests, peak RSS growth from`,
-    `   ${fmtCount(result.export.small.messages)} to ${fmtCount(result.export.large.messages)} messages ≤ ${EXPORT_RSS_GROWTH_MB} MB. The Cloudflare simulator runs in the ${result.export.simulator}.`,
+    `   ${fmtCount(result.export.small.messages)} to ${fmtCount(result.export.large.messages)} messages ≤ ${EXPORT_RSS_GROWTH_MB} MB. The simulators run in ${result.export.simulator === 'own process' ? 'a process of their own' : 'the bot process'}.`,
     ...replicaLines(result.replicas),
     '',
     '| # | Figure | Target | Measured | Baseline (same run) |',
