@@ -35,9 +35,9 @@ export async function uploadRanges(
         headers: { 'content-type': options.contentType, 'content-length': String(length) },
         signal: options.signal,
       });
-      req.once('error', reject);
+      req.on('error', reject);
       req.once('response', (res) => {
-        res.once('error', reject);
+        res.on('error', reject);
         res.once('end', () => resolve(res.statusCode ?? 0));
         res.resume();
       });

@@ -302,8 +302,8 @@ export class ExportService {
       let page = 1;
       let more = planned > 0;
       // The planned pages, EXPORT_CONCURRENCY requests at a time: a new one starts as soon as any answer is
-      // in (its text is in the file by then), not only the next page's, so one slow answer does not hold
-      // five idle slots. Pages are still taken in order; at most EXPORT_LOOKAHEAD pages ahead of the one awaited.
+      // in (its text is in the file by then), not only the next page's, so one slow answer does not idle
+      // the other slots. Pages are still taken in order; at most EXPORT_LOOKAHEAD pages ahead of the one awaited.
       const inFlight = new Map<number, Promise<WrittenPage>>();
       let next = 1;
       let active = 0;
